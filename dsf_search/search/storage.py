@@ -9,6 +9,7 @@ from optuna.storages import BaseStorage, JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
 from dsf_search.errors import InputError
+from dsf_search.names import check_study_name
 
 DEFAULT_ROOT = Path("results")
 JOURNAL_NAME = "journal.log"
@@ -16,7 +17,7 @@ JOURNAL_NAME = "journal.log"
 
 def study_dir(study: str, root: Path | str = DEFAULT_ROOT) -> Path:
     """results/<study>/: the journal (embedded default), the driver lock, the exported tables."""
-    return Path(root) / study
+    return Path(root) / check_study_name(study)
 
 
 def journal_path(study: str, root: Path | str = DEFAULT_ROOT) -> Path:

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from dsf_search.core.checks import errors_of
 from dsf_search.evaluate.protocol import DEFAULT_COST_LENGTH
+from dsf_search.names import study_name_problem
 from dsf_search.space.axes import MODEL_DEFAULTS
 from dsf_search.space.coverage import unbuildable
 from dsf_search.space.errors import Problems, SpaceError
@@ -21,7 +21,6 @@ from dsf_search.space.space import Space
 from dsf_search.space.variables import CycleError, decision_order
 
 TOP_KEYS = ("name", "description", "model", "seeds", "constraints", "objectives", "evaluator", "search", "checks")
-_STUDY_NAME = re.compile(r"[A-Za-z0-9][\w.-]*")
 DEFAULT_LAYERS = 2
 
 
@@ -57,7 +56,7 @@ class _Loader:
         if keys is None:
             return None
         s = self.settings
-        name = s.scalar(keys["name"], str, _study_name) if "name" in keys else INVALID
+        name = s.scalar(keys["name"], str, study_name_problem) if "name" in keys else INVALID
         description = s.scalar(keys["description"], str) if "description" in keys else ""
         evaluator, protocol = None, None
         if self.evaluator_override is not None:
@@ -133,9 +132,3 @@ class _Loader:
         if search.trials is not None and search.trials < len(space.seeds):
             self.problems.add(line, "search.trials",
                               f"found {search.trials}; the {len(space.seeds)} seeds alone need that many trials")
-
-
-def _study_name(value: str) -> str | None:
-    if _STUDY_NAME.fullmatch(value):
-        return None
-    return f"found {value!r}; a space name is letters, digits, '_', '-' or '.' (it names the study and its folder)"
