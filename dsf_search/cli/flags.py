@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dsf_search.names import study_name_problem
+from dsf_search.space.settings import MAX_SEED
 
-MAX_SEED = 2**32 - 1  # numpy's and Optuna's samplers take seeds below 2**32
 MAX_MAP_LEN = 4096  # tokens of a coefficient map (it holds T x T coefficients per head)
 
 

@@ -11,10 +11,11 @@ from dsf_search.cli.flags import SEED, number, study_name, whole
 from dsf_search.results.export import refresh_after_run
 from dsf_search.search import SAMPLERS, DriverBusy, Summary, resume_search, run_search
 from dsf_search.search.storage import DEFAULT_ROOT
+from dsf_search.space.settings import MAX_PARALLELISM, MAX_TRIALS
 
 PARETO_COLUMNS = ("number", "architecture")
 SUMMARY_AXES = ("transition", "eigenvalues", "readout", "state_size")
-MAX_TRIALS, MAX_PARALLEL, MAX_DEVICES = 10_000_000, 4096, 4096
+MAX_DEVICES = 4096  # CPUs or GPUs one trial may ask for
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -30,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Run (or continue) the search of SPACE until the study holds --trials COMPLETE trials.")
     p.add_argument("space", help="search space YAML (see docs/grammar.md)")
     p.add_argument("--study", type=study_name, help="study name (default: the space's name)")
-    p.add_argument("--parallel", type=whole(1, MAX_PARALLEL), help="trials in flight at once (default: the space's search.parallelism)")
+    p.add_argument("--parallel", type=whole(1, MAX_PARALLELISM), help="trials in flight at once (default: the space's search.parallelism)")
     p.add_argument("--address", help="join a Ray cluster (e.g. 'auto', or host:port; RAY_ADDRESS works too)")
     p.add_argument("--gpus-per-trial", type=number(0, MAX_DEVICES), help="GPU fraction per trial (default: the protocol's)")
     p.add_argument("--cpus-per-trial", type=number(0, MAX_DEVICES, above=True), help="CPUs per trial; also torch's threads (default: the protocol's)")

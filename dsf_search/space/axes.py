@@ -8,6 +8,7 @@ axes too. Whether an axis is active is asked of the core specs themselves (`acti
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -55,6 +56,8 @@ class Axis:
 
     def problem(self, value: Any) -> str | None:
         """Why `value` (already of the right type) is not allowed, or None."""
+        if self.kind is float and not math.isfinite(value):
+            return f"found {value}; {self.name} must be a finite number"
         if self.allowed is not None and value not in self.allowed:
             return f"found {value!r}; allowed: {allowed_list(self.allowed)}{did_you_mean(value, self.allowed)}"
         if self.minimum is not None and value < self.minimum:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dsf_search.core.checks import errors_of
 from dsf_search.evaluate.protocol import DEFAULT_COST_LENGTH
+from dsf_search.grammar import read_yaml_file
 from dsf_search.names import study_name_problem
 from dsf_search.space.axes import MODEL_DEFAULTS
 from dsf_search.space.coverage import unbuildable
@@ -29,11 +30,10 @@ def load_space(path: str | Path, evaluator: str | Path | None = None) -> Space:
     file's `evaluator:`, which then may be left out."""
     path = Path(path)
     problems = Problems(str(path))
-    try:
-        text = path.read_text()
-    except OSError as err:
-        problems.add(1, "", f"cannot read the space file: {err.strerror or err}")
-        raise SpaceError(problems.items) from None
+    text, flaw = read_yaml_file(path)
+    if text is None:
+        problems.add(flaw.line, flaw.path, f"cannot read the space file: {flaw.message}")
+        raise SpaceError(problems.items)
     root = parse(text, problems)
     if root is None:
         raise SpaceError(problems.items)
