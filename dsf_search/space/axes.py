@@ -17,6 +17,7 @@ from dsf_search.core.spec import (
     CHANNEL_MIXERS, EIGENVALUES, ETAS, FEATURE_MAPS, GATES, INJECTIONS, KEY_SOURCES, NORMALIZATIONS,
     NORMS, OUTPUT_GATES, POSITIONALS, QUERY_SOURCES, READOUTS, SCALES, TRANSITIONS, MixerSpec, ModelSpec,
 )
+from dsf_search.grammar.limits import SIZE_CEILINGS
 from dsf_search.space.errors import allowed_list, did_you_mean
 
 _KINDS = {"str": str, "int": int, "float": float, "bool": bool}
@@ -40,6 +41,7 @@ class Axis:
     allowed: tuple[str, ...] | None = None
     minimum: float | None = None
     positive: bool = False
+    maximum: float | None = None
 
     @property
     def type_name(self) -> str:
@@ -64,11 +66,13 @@ class Axis:
             return f"found {value}; must be >= {self.minimum:g}"
         if self.positive and value <= 0:
             return f"found {value}; must be > 0"
+        if self.maximum is not None and value > self.maximum:
+            return f"found {value}; must be <= {self.maximum:g}"
         return None
 
 
 def _axis(name: str, type_name: str) -> Axis:
-    return Axis(name, _KINDS[type_name], _CHOICES.get(name), _MINIMUM.get(name), name in _POSITIVE)
+    return Axis(name, _KINDS[type_name], _CHOICES.get(name), _MINIMUM.get(name), name in _POSITIVE, SIZE_CEILINGS.get(name))
 
 
 MIXER_AXES: dict[str, Axis] = {f.name: _axis(f.name, f.type) for f in fields(MixerSpec)}

@@ -11,7 +11,9 @@ from dsf_search.grammar import read_yaml_file
 from dsf_search.names import study_name_problem
 from dsf_search.space.axes import MODEL_DEFAULTS
 from dsf_search.space.coverage import unbuildable
+from dsf_search.grammar.limits import MAX_MODEL_BYTES
 from dsf_search.space.errors import Problems, SpaceError
+from dsf_search.space.extent import oversized
 from dsf_search.space.model import read_model
 from dsf_search.space.reader import INVALID
 from dsf_search.space.resolve import Resolver
@@ -88,6 +90,13 @@ class _Loader:
         self._coverage(resolver, controlling)
         if self.problems:
             return None
+        too_large = oversized(resolver, checks.length)
+        if too_large is not None:
+            what, example = too_large
+            self.problems.add(keys["model"].line, "model", f"the largest candidates need {what} (reached with {example}); "
+                                                          f"no machine holds more than {MAX_MODEL_BYTES / 2**40:g} TiB: "
+                                                          "lower the sizes")
+            return None
         space = Space(name=name, description=description, file=self.path, resolver=resolver,
                       controlling=controlling, evaluator=evaluator, protocol=protocol, objectives=objectives,
                       constraints=constraints, seeds=tuple(seeds), search=search, checks=checks)
@@ -128,7 +137,8 @@ class _Loader:
         line = node.line if node else 1
         if search.sampler == "grid" and space.size() is None:
             continuous = [v.path for v in space.searched if any(b.domain.values() is None for b in v.branches)]
-            self.problems.add(line, "search.sampler", f"grid search needs a finite space; continuous: {', '.join(continuous)}")
+            why = f"continuous: {', '.join(continuous)}" if continuous else space.size_text()
+            self.problems.add(line, "search.sampler", f"grid search needs a finite space; {why}")
         if search.trials is not None and search.trials < len(space.seeds):
             self.problems.add(line, "search.trials",
                               f"found {search.trials}; the {len(space.seeds)} seeds alone need that many trials")

@@ -13,7 +13,7 @@ from typing import Any
 from dsf_search.core.checks import CODES
 from dsf_search.core.cost import analytic_cost
 from dsf_search.core.spec import ModelSpec
-from dsf_search.evaluate.protocol import Protocol, ProtocolError, load_protocol
+from dsf_search.evaluate.protocol import MAX_COST_LENGTH, Protocol, ProtocolError, load_protocol
 from dsf_search.space.errors import allowed_list, did_you_mean
 from dsf_search.space.reader import INVALID, Reader, between
 from dsf_search.space.source import Node
@@ -23,7 +23,6 @@ LENGTH_COSTS = ("state_bytes", "flops_per_token")
 DIRECTIONS = ("maximize", "minimize")
 SAMPLERS = ("tpe", "nsga2", "nsga3", "gp", "random", "grid")
 DEFAULT_TRIALS = 50
-MAX_COST_LENGTH = 2**31  # tokens of context an analytic cost may assume
 MAX_TRIALS, MAX_PARALLELISM, MAX_SEED = 10_000_000, 4096, 2**32 - 1  # seeds of numpy and Optuna are below 2**32
 _CONSTRAINT = re.compile(r"\s*(?P<cost>[A-Za-z_]\w*)\s*(?:\(\s*(?P<length>[^)]*?)\s*\))?\s*(?P<op>[<>=!]+)\s*(?P<bound>\S.*?)\s*")
 
