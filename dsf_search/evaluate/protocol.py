@@ -307,7 +307,8 @@ class _Reader:
         if isinstance(node, yaml.SequenceNode):
             return "a list" if node.value else "an empty list"
         value = _python(node)
-        return f"{type(value).__name__} {value!r}"
+        shown = repr(value)
+        return f"{type(value).__name__} {shown if len(shown) <= 60 else shown[:50] + '...' + shown[-6:]}"
 
     def scalar(self, node: _Node, key: str, kind: type, *, optional: bool = False,
                check: Callable[[Any], str | None] | None = None) -> Any:

@@ -93,7 +93,7 @@ class _Loader:
         too_large = oversized(resolver, checks.length)
         if too_large is not None:
             what, example = too_large
-            self.problems.add(keys["model"].line, "model", f"the largest candidates need {what} (reached with {example}); "
+            self.problems.add(keys["model"].key_line, "model", f"the largest candidates need {what} (reached with {example}); "
                                                           f"no machine holds more than {MAX_MODEL_BYTES / 2**40:g} TiB: "
                                                           "lower the sizes")
             return None
