@@ -44,6 +44,8 @@ def activation(name: str, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(x)
     if name == "gelu":
         return F.gelu(x)
+    if name == "gelu_tanh":
+        return F.gelu(x, approximate="tanh")
     raise ValueError(f"unknown output gate {name!r}")
 
 
