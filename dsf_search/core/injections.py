@@ -20,6 +20,22 @@ from dsf_search.core.gates import GateInput, GateShape, gate_input_params, init_
 from dsf_search.core.registry import Option, Registry
 
 EXP_GATE_CAP = 15.0  # exp input gates are soft-capped, as in xLSTM 7B, so exp() cannot overflow
+MAX_SQRT_GRADIENT = 1000.0  # Griffin's bound on d sqrt(x) / dx as x -> 0
+
+
+class _BoundedSqrt(torch.autograd.Function):
+    """sqrt(x), exact, with its derivative 1 / (2 sqrt(x)) capped at MAX_SQRT_GRADIENT (as in
+    Griffin's reference code) so it stays finite as x -> 0."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        return torch.sqrt(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        (x,) = ctx.saved_tensors
+        return grad / torch.sqrt(torch.clamp(4.0 * x, min=1.0 / MAX_SQRT_GRADIENT**2))
 
 
 @dataclass(frozen=True)
@@ -113,8 +129,7 @@ class SqrtOneMinusA2(Injection):
     gate_tied: bool = True
 
     def value(self, m, x, x_delta, a, delta, beta, n):
-        # clamped so the derivative stays finite as a -> 1
-        return torch.sqrt((1.0 - a * a).clamp_min(1e-6))
+        return _BoundedSqrt.apply((1.0 - a * a).clamp_min(0.0))
 
 
 @INJECTIONS.register

@@ -119,31 +119,40 @@ def s4d(d: int) -> MixerSpec:
 
 @_preset()
 def mamba(d: int) -> MixerSpec:
-    """Mamba's selective SSM S6 (Gu & Dao 2023), per channel c of the inner width (expand 2):
+    """Mamba's selective SSM block (Gu & Dao 2023; mamba_simple.Mamba), expand E = 2, N = 16:
 
+    x | z = W_in u (inner width E d each),  x = silu(conv1d(x)) (kernel 4, causal, depthwise),
+    dt | B | C = W_x x (dt of rank R = ceil(d / 16)),  Delta = softplus(W_dt dt + b_dt) per channel,
     h_t[c] = exp(Delta_t[c] A[c]) o h_{t-1}[c] + Delta_t[c] B_t x_t[c],
     y_t[c] = C_t^T h_t[c] + D[c] x_t[c],  out = W_o (y o silu(z)),
-    Delta_t = softplus(W_D u_t + b_D), B_t and C_t projected from the input and shared by all
-    channels, A = -exp(A_log) (S4D-real init), x from a short causal conv + SiLU.
-    DSF: A_t diagonal per head (channel), b_t = Delta_t, k = B, q = C, d_v = 1.
+    A = -exp(A_log) (S4D-real init A_n = n), B_t and C_t shared by all channels, no biases on
+    W_in, W_x, W_o (mamba_simple's defaults). Wiring 'mamba'; checked against Hugging Face's
+    MambaMixer (tests/reference). DSF: A_t diagonal per head (channel), b_t = Delta_t, k = B,
+    q = C, d_v = 1. Deviations: none; W_in's z half is the `gate_proj` module (the same
+    parameters, split in two).
     """
     return MixerSpec(transition="diagonal", gate="mamba", readout="linear", normalization="none",
                      heads=2 * d, state_size=16, head_dim=1, qk_shared=True, injection="delta",
-                     scale="one", conv_size=4, skip=True, output_gate="silu")
+                     scale="one", conv_size=4, skip=True, output_gate="silu", wiring="mamba")
 
 
 @_preset()
 def mamba2(d: int) -> MixerSpec:
-    """Mamba-2 SSD (Dao & Gu 2024), scalar decay per head, B/C shared by all heads:
+    """Mamba-2 SSD block (Dao & Gu 2024; mamba_ssm Mamba2 with one group), expand 2, N = 64,
+    head width P = 64:
 
+    z | xBC | dt = W_in u,  x | B | C = silu(conv1d(xBC)),  Delta_t = softplus(dt_t + b_dt) per head,
     S_t = exp(-Delta_t exp(A_log_h)) S_{t-1} + Delta_t B_t x_t^T,  y_t = S_t^T C_t + D_h x_t,
-    Delta_t = softplus(w^T u_t + b) per head; output RMS-normed per head and gated by silu(z).
-    DSF: A_t = a_t I, b_t = Delta_t, k = B, q = C (shared), expand 2.
+    out = W_o RMSNorm(y o silu(z)) (the gated RMSNorm over the full inner width: norm after
+    the gate, one group). Wiring 'ssd'; checked against Hugging Face's Mamba2Mixer
+    (tests/reference). DSF: A_t = a_t I, b_t = Delta_t, k = B, q = C (shared by all heads).
+    Deviations: the norm's epsilon is 1e-6 (mamba_ssm: 1e-5); no dt clamp (mamba_ssm's default
+    dt_limit is (0, inf), i.e. none); A_log init uniform in [1, 16] as in mamba_ssm.
     """
     H = max(1, 2 * d // 64)
     return MixerSpec(transition="scalar", gate="mamba", readout="linear", normalization="none",
                      heads=H, state_size=64, head_dim=2 * d // H, qk_shared=True, injection="delta",
-                     scale="one", conv_size=4, skip=True, output_norm=True, output_gate="silu")
+                     scale="one", conv_size=4, skip=True, output_norm=True, output_gate="silu", wiring="ssd")
 
 
 @_preset()
@@ -191,16 +200,22 @@ def mlstm(d: int) -> MixerSpec:
 
 @_preset()
 def rg_lru(d: int) -> MixerSpec:
-    """RG-LRU of Griffin/Hawk (De et al. 2024), one unit per channel:
+    """Griffin/Hawk recurrent block with the RG-LRU (De et al. 2024), lru width = d:
 
-    h_t = a_t o h_{t-1} + sqrt(1 - a_t^2) o (i_t o x_t),
-    a_t = sigma(Lambda)^(8 r_t), r_t = sigma(W_a u_t + b_a), i_t = sigma(W_x u_t + b_x);
-    x from a short causal conv, output gated by gelu.
-    DSF: A_t = a_t (per channel, n = 1), b_t = sqrt(1 - a_t^2), k_t = i_t, q_t = 1, d_v = 1.
+    y = gelu(W_y u + b_y),  x = conv1d(W_x u + b_x) (kernel 4, causal, depthwise, no activation),
+    r_t = sigma(W_a x_t + b_a),  i_t = sigma(W_i x_t + b_i),  a_t = sigma(Lambda)^(8 r_t),
+    h_t = a_t o h_{t-1} + sqrt(1 - a_t^2) o (i_t o x_t)  (at the sequence's first token the
+    multiplier is 1: h_0 = i_0 o x_0),  out = W_o (h o y) + b_o, gelu the tanh approximation.
+    Wiring 'griffin'; checked against Hugging Face's RecurrentGemmaRecurrentBlock
+    (tests/reference). DSF: A_t = a_t (per channel, n = 1), b_t = sqrt(1 - a_t^2), k_t = i_t,
+    q_t = 1, d_v = 1. Deviation: Griffin's gate matrices W_a, W_i are block-diagonal over its
+    heads; here they are dense (Griffin with one block, the reference's num_attention_heads = 1),
+    because the core's gate inputs are dense projections.
     """
     return MixerSpec(transition="scalar", gate="rglru", readout="linear", normalization="none",
                      heads=d, state_size=1, head_dim=1, query="ones", key="input", feature_map="sigmoid",
-                     injection="sqrt_one_minus_a2", scale="one", conv_size=4, output_gate="gelu")
+                     injection="sqrt_one_minus_a2", scale="one", conv_size=4, output_gate="gelu_tanh",
+                     wiring="griffin")
 
 
 @_preset()

@@ -179,12 +179,22 @@ def s4d(m, u):
     return dense(y, m.out_proj)
 
 
+def causal_conv(x, conv):
+    """Causal depthwise conv over time: y_t = b + sum_j w_j x_{t-K+1+j}; x [B, T, C]."""
+    w, K = conv.weight[:, 0], conv.weight.shape[-1]
+    padded = F.pad(x, (0, 0, K - 1, 0))
+    return conv.bias + sum(w[:, j] * padded[:, j:j + x.shape[1]] for j in range(K))
+
+
 def mamba(m, u):
-    """Gu & Dao 2023, S6 per channel c: h_t[c] = exp(Delta_t[c] A[c]) o h_{t-1}[c] + Delta_t[c] B_t x_t[c],
-    y_t[c] = C_t^T h_t[c] + D[c] x_t[c]; B_t, C_t shared by all channels; out = W_o (y o silu(z))."""
-    p = qkv(m, u)
-    x, Bt, Ct = p["v"], p["k"], p["q"]  # [B, T, E], [B, T, N], [B, T, N]
-    delta = F.softplus(gate_pre(m.dt, u))  # [B, T, E]
+    """Gu & Dao 2023, the Mamba block (mamba_simple): x | z = W_in u, x = silu(conv(x)),
+    dt | B | C = W_x x (dt of rank R), Delta = softplus(W_dt dt + b); per channel c:
+    h_t[c] = exp(Delta_t[c] A[c]) o h_{t-1}[c] + Delta_t[c] B_t x_t[c], y_t[c] = C_t^T h_t[c] + D[c] x_t[c];
+    out = W_o (y o silu(z)). W_in's two halves are in_proj (x) and gate_proj (z)."""
+    N, R = m.spec.state_size, -(-D_MODEL // 16)
+    x = F.silu(causal_conv(dense(u, m.in_proj), m.conv))  # [B, T, E]
+    dt, Bt, Ct = dense(x, m.x_proj).split([R, N, N], dim=-1)
+    delta = F.softplus(dense(dt, m.dt.proj))  # [B, T, E]
     A = -m.A_log.exp()  # [E, N]
     h = u.new_zeros(u.shape[0], *A.shape)
     y = torch.zeros_like(x)
@@ -195,19 +205,23 @@ def mamba(m, u):
 
 
 def mamba2(m, u):
-    """Dao & Gu 2024 (SSD), per head h: S_t = exp(-Delta_t exp(A_log_h)) S_{t-1} + Delta_t B_t x_t^T,
-    y_t = S_t^T C_t + D_h x_t; then (as the preset states) per-head RMS norm and silu(z) gate."""
-    H = m.spec.heads
-    p = qkv(m, u)
-    x, Bt, Ct = heads(p["v"], H), p["k"], p["q"]
-    delta = F.softplus(gate_pre(m.dt, u))  # [B, T, H]
+    """Dao & Gu 2024, the Mamba-2 block: z | xBC | dt = W_in u, x | B | C = silu(conv(xBC)), Delta =
+    softplus(dt + b) per head; S_t = exp(-Delta_t exp(A_log_h)) S_{t-1} + Delta_t B_t x_t^T,
+    y_t = S_t^T C_t + D_h x_t; out = W_o RMSNorm(y o silu(z)) over the full inner width.
+    (The module's in_proj holds C | B | x, gate_proj z, dt the dt rows with b as their bias.)"""
+    H, N = m.spec.heads, m.spec.state_size
+    Ct, Bt, x = F.silu(causal_conv(dense(u, m.in_proj), m.conv)).split([N, N, H * m.spec.head_dim], dim=-1)
+    x = heads(x, H)
+    delta = F.softplus(dense(u, m.dt.proj))  # [B, T, H]
     a = torch.exp(-delta * m.A_log.exp())
-    S = u.new_zeros(u.shape[0], H, Bt.shape[-1], x.shape[-1])
+    S = u.new_zeros(u.shape[0], H, N, x.shape[-1])
     y = torch.zeros_like(x)
     for t in range(u.shape[1]):
         S = a[:, t, :, None, None] * S + (delta[:, t, :, None, None] * Bt[:, t, None, :, None]) * x[:, t, :, None, :]
         y[:, t] = torch.einsum("bn,bhnp->bhp", Ct[:, t], S) + m.D[:, None] * x[:, t]
-    return project_out(m, gated(m, u, rms_norm(y, m.out_norm_weight), F.silu))
+    g = y.reshape(*y.shape[:2], -1) * F.silu(dense(u, m.gate_proj))
+    g = g * torch.rsqrt(g.pow(2).mean(-1, keepdim=True) + RMS_EPS) * m.out_norm_weight.reshape(-1)
+    return dense(g, m.out_proj)
 
 
 def gla(m, u):
@@ -260,18 +274,21 @@ def mlstm(m, u):
 
 
 def rg_lru(m, u):
-    """De et al. 2024, RG-LRU per channel: h_t = a_t o h_{t-1} + sqrt(1 - a_t^2) o (i_t o x_t),
-    a_t = sigmoid(Lambda)^(8 r_t), r_t = sigmoid(W_a u_t + b_a), i_t = sigmoid(.); out = W_o (h o gelu(W_g u))."""
-    p = qkv(m, u)
-    x, i = p["v"], torch.sigmoid(p["k"])
-    r = torch.sigmoid(gate_pre(m.a_in, u))
+    """De et al. 2024, Griffin's recurrent block: y = gelu_tanh(W_y u + b_y), x = conv(W_x u + b_x) (no
+    activation); r_t = sigmoid(W_a x_t + b_a), i_t = sigmoid(W_i x_t + b_i), a_t = sigmoid(Lambda)^(8 r_t);
+    h_t = a_t o h_{t-1} + sqrt(1 - a_t^2) o (i_t o x_t), with multiplier 1 at the first token;
+    out = W_o (h o y) + b_o. (W_y: gate_proj, W_x: in_proj, W_i: x_proj, W_a: a_in, W_o: out_proj.)"""
+    x = causal_conv(dense(u, m.in_proj), m.conv)
+    i = torch.sigmoid(dense(x, m.x_proj))
+    r = torch.sigmoid(dense(x, m.a_in.proj))
     a = torch.sigmoid(m.lam) ** (8.0 * r)
     h = u.new_zeros(u.shape[0], x.shape[-1])
     y = torch.zeros_like(x)
     for t in range(u.shape[1]):
-        h = a[:, t] * h + torch.sqrt(1.0 - a[:, t] ** 2) * (i[:, t] * x[:, t])
+        mult = torch.sqrt(1.0 - a[:, t] ** 2) if t > 0 else torch.ones_like(a[:, t])
+        h = a[:, t] * h + mult * (i[:, t] * x[:, t])
         y[:, t] = h
-    return dense(y * F.gelu(dense(u, m.gate_proj)), m.out_proj)
+    return dense(y * F.gelu(dense(u, m.gate_proj), approximate="tanh"), m.out_proj)
 
 
 def _delta_inputs(m, u):
