@@ -18,7 +18,7 @@ from dsf_search.core.gates import GATES, gate_input_params
 from dsf_search.core.injections import INJECTIONS
 from dsf_search.core.layers import mlp_hidden, swiglu_hidden
 from dsf_search.core.mixer import gate_shape, projection_widths
-from dsf_search.core.wiring import WIRINGS
+from dsf_search.core.wiring import HEADWISE_BLOCK, WIRINGS
 from dsf_search.core.spec import MixerSpec, ModelSpec
 
 
@@ -42,6 +42,8 @@ def mixer_params(m: MixerSpec, d: int) -> int:
     if x_parts:
         x_width = sum(w for _, w in x_parts)
         p += shape.d_in * x_width + bias * x_width
+    if wiring.qk == "headwise":
+        p += 3 * H * dv * HEADWISE_BLOCK  # q, k, v block-diagonal maps
     p += Hq * n if m.query == "static" else 0
     p += Hq * n if m.key == "static" else 0
     gated = m.transition in GATED
@@ -52,7 +54,7 @@ def mixer_params(m: MixerSpec, d: int) -> int:
     p += INJECTIONS[m.injection].params(shape, gated and GATES[m.gate].owns_delta)
     if m.normalization == "learned":
         p += gate_input_params(shape.d_in, H, m.selective)
-    p += H if m.skip else 0
+    p += (H if wiring.skip_source == "value" else H * dv) if m.skip else 0
     p += H * dv if m.output_norm else 0
     p += (d * H * dv + bias * H * dv) if m.output_gate != "none" else 0
     return p + H * dv * d + bias * d

@@ -144,6 +144,18 @@ class ExpInjection(SigmoidInjection):
 
 @INJECTIONS.register
 @dataclass(frozen=True)
+class ExpClampedInjection(SigmoidInjection):
+    name: str = "exp_clamped"
+    doc: str = "b_t = exp(min(w^T x_t + c, 15)) (xLSTM's exponential input gate, exact below the clamp)"
+
+    def value(self, m, x, x_delta, a, delta, beta, n):
+        # xLSTM keeps exp(i) finite with its max-stabilizer, which cancels exactly in the output;
+        # the core's forms are not stabilized, so the pre-activation is clamped instead
+        return torch.exp(m.b_in(x).clamp_max(EXP_GATE_CAP))
+
+
+@INJECTIONS.register
+@dataclass(frozen=True)
 class BetaInjection(Injection):
     name: str = "beta"
     doc: str = "b_t = beta_t (the delta rule)"

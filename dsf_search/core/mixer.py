@@ -26,12 +26,13 @@ import torch.nn.functional as F
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER
 from dsf_search.core.gates import GATES, GateInput, GateShape
 from dsf_search.core.injections import INJECTIONS
-from dsf_search.core.layers import activation, feature_map, rotary
+from dsf_search.core.layers import HeadwiseLinear, activation, feature_map, rotary
 from dsf_search.core.mix import coefficients, mix
 from dsf_search.core.spec import MixerSpec
-from dsf_search.core.wiring import WIRINGS, Wiring
+from dsf_search.core.wiring import HEADWISE_BLOCK, WIRINGS, Wiring
 
 RMS_EPS = 1e-6
+LAYER_NORM_EPS = 1e-5  # xLSTM's (and PyTorch's) LayerNorm epsilon
 
 
 @dataclass
@@ -46,7 +47,8 @@ class MixerState:
 def gate_shape(spec: MixerSpec, d_model: int) -> GateShape:
     """What the gate and injection options of `spec` are built for at width d_model."""
     wiring = WIRINGS[spec.wiring]
-    d_in = spec.heads * spec.head_dim if wiring.gate_source == "branch" else d_model
+    width = spec.heads * spec.head_dim
+    d_in = {"input": d_model, "branch": width, "qkv": 3 * width}[wiring.gate_source]
     d_delta = Wiring.delta_features(d_model) if wiring.delta_rank == "low" else d_in
     return GateShape(spec.heads, spec.state_size, spec.transition in DIAGONAL, spec.selective, d_in, d_delta)
 
@@ -62,6 +64,8 @@ def projection_widths(spec: MixerSpec, d_model: int) -> tuple[list[tuple[str, in
     Hq = 1 if spec.qk_shared else spec.heads
     qk = [(name, Hq * spec.state_size) for name, src in (("q", spec.query), ("k", spec.key)) if src == "input"]
     in_parts = (qk if wiring.qk == "in_proj" else []) + [("v", spec.heads * spec.head_dim)]
+    if wiring.qk == "headwise":
+        return in_parts, []
     x_parts = []
     if wiring.delta_rank == "low" and uses_delta(spec):
         x_parts.append(("dt", Wiring.delta_features(d_model)))
@@ -100,6 +104,8 @@ class DSFMixer(nn.Module):
         shape = gate_shape(spec, d_model)
         if self.x_parts:
             self.x_proj = nn.Linear(shape.d_in, sum(w for _, w in self.x_parts), bias=bias)
+        if self.wiring.qk == "headwise":
+            self.q_proj, self.k_proj, self.v_proj = (HeadwiseLinear(H * dv, HEADWISE_BLOCK) for _ in range(3))
         if spec.query == "static":
             self.q_static = nn.Parameter(torch.randn(self.Hq, n) / math.sqrt(n))
         if spec.key == "static":
@@ -113,7 +119,7 @@ class DSFMixer(nn.Module):
         if spec.normalization == "learned":
             self.eta_in = GateInput(shape.d_in, (H,), spec.selective)
         if spec.skip:
-            self.D = nn.Parameter(torch.ones(H))
+            self.D = nn.Parameter(torch.ones(H if self.wiring.skip_source == "value" else H * dv))
         if spec.output_norm:
             self.out_norm_weight = nn.Parameter(torch.ones(H, dv))
         if spec.output_gate != "none":
@@ -148,20 +154,26 @@ class DSFMixer(nn.Module):
 
     def _mix_inputs(
         self, u: torch.Tensor, state: MixerState | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, Any], torch.Tensor | None, int]:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, Any], torch.Tensor | None, int, torch.Tensor | None]:
         """The per-token quantities of `mix` for input u [B, T, d_model]: q, k, v, the keyword
         arguments of `mix` and `coefficients` (transition, gates, b, readout, normalization, eta,
-        scale), the new conv tail and the position offset. The one place they are built, so the
+        scale), the new conv tail, the position offset and the convolved branch (the 'headwise'
+        wiring's skip input; None otherwise). The one place they are built, so the
         coefficient maps show exactly what forward mixes."""
         spec = self.spec
         B, T, _ = u.shape
         H, n, dv = spec.heads, spec.state_size, spec.head_dim
-        x = self.in_proj(u)
+        x = pre = self.in_proj(u)
         conv_tail = None
         if spec.conv_size > 0:
             x, conv_tail = self._conv(x, None if state is None else state.conv)
         parts = dict(zip([name for name, _ in self.in_parts], x.split([w for _, w in self.in_parts], dim=-1)))
-        src = parts["v"] if self.wiring.gate_source == "branch" else u
+        if self.wiring.qk == "headwise":
+            # xLSTM: q, k from the convolved branch, v from the branch before the conv
+            parts.update(branch=x, q=self.q_proj(x), k=self.k_proj(x), v=self.v_proj(pre))
+        src = {"input": u, "branch": parts["v"]}.get(self.wiring.gate_source)
+        if src is None:
+            src = torch.cat([parts["q"], parts["k"], parts["v"]], dim=-1)
         if self.x_parts:
             xp = self.x_proj(src)
             parts.update(zip([name for name, _ in self.x_parts], xp.split([w for _, w in self.x_parts], dim=-1)))
@@ -202,19 +214,25 @@ class DSFMixer(nn.Module):
             kwargs["eta"] = self._eta(src)
         kwargs.update(transition=spec.transition, b=b, readout=spec.readout, normalization=spec.normalization,
                       scale=1.0 / math.sqrt(n) if spec.scale == "inv_sqrt_n" else 1.0)
-        return q, k, v, kwargs, conv_tail, offset
+        return q, k, v, kwargs, conv_tail, offset, parts.get("branch")
 
     def coefficients(self, u: torch.Tensor) -> torch.Tensor:
         """The mixing coefficients alpha_ij [B, H, T, T] of this mixer on u [B, T, d_model]: the
         weights of v_j in the output of `mix` at step i (before skip, output norm, gate and
         output projection), from the start of the sequence."""
-        q, k, v, kwargs, _, _ = self._mix_inputs(u)
+        q, k, v, kwargs, _, _, _ = self._mix_inputs(u)
         return coefficients(q, k, v, **kwargs)
 
     def _norm(self, y: torch.Tensor) -> torch.Tensor:
-        """RMS norm of y [B, T, H, d_v] per head or over the full width H d_v (the wiring's)."""
+        """RMS norm (or mean-centred layer norm) of y [B, T, H, d_v] per head or over the full
+        width H d_v, as the wiring says."""
         dims = (-1,) if self.wiring.norm_width == "head" else (-2, -1)
-        return y * torch.rsqrt(y.pow(2).mean(dim=dims, keepdim=True) + RMS_EPS) * self.out_norm_weight
+        if self.wiring.norm == "layer":
+            y = y - y.mean(dim=dims, keepdim=True)
+            eps = LAYER_NORM_EPS
+        else:
+            eps = RMS_EPS
+        return y * torch.rsqrt(y.pow(2).mean(dim=dims, keepdim=True) + eps) * self.out_norm_weight
 
     def forward(
         self, u: torch.Tensor, state: MixerState | None = None, return_state: bool = False
@@ -222,17 +240,19 @@ class DSFMixer(nn.Module):
         spec = self.spec
         B, T, _ = u.shape
         H, dv = spec.heads, spec.head_dim
-        q, k, v, kwargs, conv_tail, offset = self._mix_inputs(u, state)
+        q, k, v, kwargs, conv_tail, offset, branch = self._mix_inputs(u, state)
         out = mix(q, k, v, form=self.form, initial_state=None if state is None else state.mix,
                   return_state=return_state, **kwargs)
         y, mix_state = out if return_state else (out, None)
-        if spec.skip:
+        if spec.skip and self.wiring.skip_source == "value":
             y = y + self.D[:, None] * v
         gate = activation(spec.output_gate, self.gate_proj(u)).reshape(B, T, H, dv) if spec.output_gate != "none" else None
         if gate is not None and self.wiring.gate_before_norm:
             y = y * gate
         if spec.output_norm:
             y = self._norm(y)
+        if spec.skip and self.wiring.skip_source == "branch":
+            y = y + (self.D * branch).reshape(B, T, H, dv)
         if gate is not None and not self.wiring.gate_before_norm:
             y = y * gate
         y = self.out_proj(y.reshape(B, T, H * dv))

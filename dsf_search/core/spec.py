@@ -17,7 +17,7 @@ from typing import Any
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER, NORMALIZATIONS, READOUTS, TRANSITIONS
 from dsf_search.core.gates import GATES as GATE_OPTIONS
 from dsf_search.core.injections import INJECTIONS as INJECTION_OPTIONS
-from dsf_search.core.wiring import DEFAULT_WIRING, WIRINGS
+from dsf_search.core.wiring import DEFAULT_WIRING, HEADWISE_BLOCK, WIRINGS
 
 EIGENVALUES = ("nonnegative", "signed")
 QUERY_SOURCES = ("input", "static", "ones")
@@ -155,6 +155,12 @@ class MixerSpec:
             raise ValueError(f"{owner}.injection: {self.injection!r} (b_t = beta_t, the delta rule) needs a Householder transition, not {self.transition!r}")
         if self.key == "gate" and self.transition != "diagonal":
             raise ValueError(f"{owner}.key: 'gate' (k_t = 1 - a_t, HGRN-2) needs transition 'diagonal', not {self.transition!r}")
+        wiring = WIRINGS[self.wiring]
+        if wiring.qk == "headwise" and (self.qk_shared or self.state_size != self.head_dim or self.query != "input"
+                                        or self.key != "input" or (self.heads * self.head_dim) % HEADWISE_BLOCK):
+            raise ValueError(f"{owner}.wiring: {self.wiring!r} maps one branch block by block into q, k and v: it needs "
+                             f"query and key 'input', qk_shared false, state_size = head_dim and heads * head_dim a "
+                             f"multiple of {HEADWISE_BLOCK}")
         if self.key == "gate" and self.eigenvalues == "signed":
             raise ValueError(f"{owner}.key: 'gate' needs nonnegative eigenvalues")
 

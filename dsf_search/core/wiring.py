@@ -5,12 +5,15 @@ The mixing op only sees q, k, v and the gates; how a layer forms them from its i
 `Wiring` states every such choice:
 
 * `qk`: q and k come from the input projection with v ("in_proj": one projection of u into
-  q | k | v, through the short conv) or are linear maps of the convolved value branch
-  ("x_proj": Mamba-1's B_t and C_t, Griffin's input gate). The short conv is applied to what
-  in_proj makes: q | k | v, or the value branch x alone.
+  q | k | v, through the short conv), are linear maps of the convolved value branch
+  ("x_proj": Mamba-1's B_t and C_t, Griffin's input gate), or block-diagonal maps in blocks of
+  4 channels ("headwise", xLSTM's mLSTM layer: q, k of the convolved branch, v of the branch
+  before the conv). The short conv is applied to what in_proj makes: q | k | v, or the
+  branch x alone.
 * `conv_act`: whether SiLU follows the short conv (Mamba, fla: yes; Griffin: no).
 * `gate_source`: what the per-token gates (a_t, Delta_t, beta_t, b_t, eta_t) read: the raw
-  input u_t ("input") or the convolved value branch x_t ("branch", Mamba-1, Griffin).
+  input u_t ("input"), the convolved value branch x_t ("branch", Mamba-1, Griffin), or the
+  concatenation q_t | k_t | v_t of the projections ("qkv", xLSTM).
 * `delta_rank`: Delta_t = softplus(W x_t + b) at full rank, or "low" through Mamba's
   bottleneck: dt_t = W_x x_t (rank R = ceil(d_model / 16), part of x_proj), then
   Delta_t = softplus(W_dt dt_t + b).
@@ -18,6 +21,10 @@ The mixing op only sees q, k, v and the gates; how a layer forms them from its i
 * `gate_before_norm` / `norm_width`: with an output norm and an output gate, norm(y) o act(z)
   (False) or norm(y o act(z)) (True, Mamba-2's gated RMSNorm); the norm over each head's d_v
   ("head") or over the whole width H d_v ("full", Mamba-2 with one group).
+* `norm`: the output norm is an RMS norm ("rms") or a mean-centred layer norm ("layer", xLSTM's
+  per-head LayerNorm, weight only).
+* `skip_source`: the skip D adds D_h v_t per head before the norm ("value", Mamba) or
+  D_c x_t per channel of the convolved branch after the norm ("branch", xLSTM's learnable skip).
 * `reset_first`: the injection of the sequence's first token is 1 (Griffin: at a document
   start the RG-LRU takes x_0 unscaled instead of sqrt(1 - a_0^2) x_0).
 
@@ -31,10 +38,13 @@ from dataclasses import dataclass
 
 from dsf_search.core.registry import Option, Registry
 
-QK_SOURCES = ("in_proj", "x_proj")
-GATE_SOURCES = ("input", "branch")
+QK_SOURCES = ("in_proj", "x_proj", "headwise")
+GATE_SOURCES = ("input", "branch", "qkv")
 DELTA_RANKS = ("full", "low")
 NORM_WIDTHS = ("head", "full")
+NORMS = ("rms", "layer")
+SKIP_SOURCES = ("value", "branch")
+HEADWISE_BLOCK = 4  # xLSTM's qkv_proj_blocksize
 
 
 @dataclass(frozen=True)
@@ -46,11 +56,13 @@ class Wiring(Option):
     bias: bool = False
     gate_before_norm: bool = False
     norm_width: str = "head"
+    norm: str = "rms"
+    skip_source: str = "value"
     reset_first: bool = False
 
     def __post_init__(self) -> None:
         for name, allowed in (("qk", QK_SOURCES), ("gate_source", GATE_SOURCES), ("delta_rank", DELTA_RANKS),
-                              ("norm_width", NORM_WIDTHS)):
+                              ("norm_width", NORM_WIDTHS), ("norm", NORMS), ("skip_source", SKIP_SOURCES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"wiring {self.name!r}: {name} must be one of {', '.join(allowed)}")
 
@@ -75,3 +87,7 @@ WIRINGS.register(Wiring(
     "griffin", "Griffin recurrent block: u -> x (conv, no SiLU, biased projections); gates and input gate from x; "
                "the first token enters unscaled", qk="x_proj", conv_act=False, gate_source="branch", bias=True,
     reset_first=True))
+WIRINGS.register(Wiring(
+    "xlstm", "xLSTM mLSTM layer: u -> x (conv + SiLU); q, k block-diagonal maps of the convolved x, v of x; "
+             "gates from q|k|v; per-head LayerNorm, then + D o conv(x), then o silu(z)", qk="headwise",
+    gate_source="qkv", norm="layer", skip_source="branch"))

@@ -185,17 +185,25 @@ def hgrn2(d: int) -> MixerSpec:
 
 @_preset()
 def mlstm(d: int) -> MixerSpec:
-    """mLSTM of xLSTM (Beck et al. 2024), unstabilized form with a soft-capped exp input gate:
+    """The mLSTM layer of xLSTM (Beck et al. 2024; the `xlstm` package's mLSTMLayer), expand 2,
+    4 heads, per head h (n = d_v = 2d / 4):
 
-    C_t = f_t C_{t-1} + i_t k_t v_t^T,  n_t = f_t n_{t-1} + i_t k_t,
-    h_t = C_t^T q_t / max(|n_t^T q_t|, 1) with k scaled by 1/sqrt(n),
-    f_t = sigmoid(w_f^T u_t + c_f), i_t = exp(15 tanh((w_i^T u_t + c_i) / 15)), output o_t-gated.
-    DSF: A_t = f_t I, b_t = i_t, linear readout, eta = maxabs.
+    x | z = W_up u,  c = silu(conv1d(x)) (kernel 4),  q = W_q c, k = W_k c, v = W_v x (block-
+    diagonal maps in blocks of 4 channels),  i_t = exp(w_i^T [q|k|v]_t + b_i),
+    f_t = sigmoid(w_f^T [q|k|v]_t + b_f),
+    C_t = f_t C_{t-1} + i_t (k_t / sqrt(n)) v_t^T,  n_t = f_t n_{t-1} + i_t k_t / sqrt(n),
+    h_t = C_t^T q_t / max(|n_t^T q_t|, 1),  out = W_down ((LayerNorm_h(h) + s o c) o silu(z)),
+    LayerNorm per head (weight only), s a learned skip per channel. Wiring 'xlstm'; checked
+    against xlstm's mLSTMLayer (tests/reference). DSF: A_t = f_t I, b_t = i_t, eta = maxabs.
+    Deviations: the input-gate pre-activation is clamped at 15 (injection 'exp_clamped'),
+    because the core's forms carry no max-stabilizer (xLSTM's stabilizer cancels exactly, so
+    below the clamp the output is the same); no 1e-6 added to the normalizer.
     """
-    H = _heads(d, 16)
+    H = 4 if 2 * d % 16 == 0 else 1
     return MixerSpec(transition="scalar", gate="sigmoid", readout="linear", normalization="maxabs",
-                     heads=H, state_size=d // H, head_dim=d // H, injection="exp", scale="inv_sqrt_n",
-                     conv_size=4, output_norm=True, output_gate="sigmoid")
+                     heads=H, state_size=2 * d // H, head_dim=2 * d // H, injection="exp_clamped",
+                     scale="inv_sqrt_n", conv_size=4, output_norm=True, output_gate="silu", skip=True,
+                     wiring="xlstm")
 
 
 @_preset()

@@ -26,6 +26,8 @@ def test_default_wiring_keeps_the_hash():
 def test_unknown_wiring_names_the_axis():
     with pytest.raises(ValueError, match=r"mixer\.wiring: 'mamb' is not one of .*did you mean 'mamba'"):
         MixerSpec(wiring="mamb")
+    with pytest.raises(ValueError, match=r"mixer\.wiring: 'xlstm' .* state_size = head_dim"):
+        MixerSpec(wiring="xlstm", state_size=8, head_dim=4)
 
 
 @pytest.mark.parametrize("wiring", WIRINGS.names())
@@ -37,7 +39,10 @@ def test_unknown_wiring_names_the_axis():
 ])
 def test_every_wiring_builds_counts_and_decodes(wiring, base):
     torch.manual_seed(0)
-    spec = MixerSpec(heads=2, state_size=4, head_dim=3, conv_size=3, wiring=wiring, **base)
+    axes = dict(heads=2, state_size=4, head_dim=3, conv_size=3, wiring=wiring, **base)
+    if wiring == "xlstm":  # q, k, v of one width, from blocks of 4 channels
+        axes.update(head_dim=4, qk_shared=False, query="input")
+    spec = MixerSpec(**axes)
     model = ModelSpec(vocab_size=11, d_model=16, layers=(spec,))
     assert params(model) == sum(p.numel() for p in SequenceModel(model).parameters())
     m = DSFMixer(spec, 16).double()

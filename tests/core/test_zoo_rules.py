@@ -254,14 +254,25 @@ def hgrn2(m, u):
     return project_out(m, gated(m, u, rms_norm(y, m.out_norm_weight), F.silu))
 
 
+def blockwise(x, weight):
+    """Block-diagonal map: x [..., G * b] in blocks of b, weight [G, b_out, b_in]."""
+    xs = x.reshape(*x.shape[:-1], weight.shape[0], -1)
+    return torch.einsum("...gi,goi->...go", xs, weight).reshape(*x.shape[:-1], -1)
+
+
 def mlstm(m, u):
-    """Beck et al. 2024, mLSTM: C_t = f_t C_{t-1} + i_t k_t v_t^T, n_t = f_t n_{t-1} + i_t k_t (k scaled by
-    1/sqrt(n)), h_t = C_t^T q_t / max(|n_t^T q_t|, 1), f = sigmoid(.), i = exp(15 tanh(./15)); output gate."""
+    """Beck et al. 2024, the mLSTM layer: x | z = W_up u, c = silu(conv(x)), q = W_q c, k = W_k c, v = W_v x
+    (block-diagonal), i = exp(w_i^T [q|k|v] + b_i) (pre-activation clamped at 15), f = sigmoid(w_f^T [q|k|v] + b_f);
+    C_t = f_t C_{t-1} + i_t k_t v_t^T, n_t = f_t n_{t-1} + i_t k_t (k scaled by 1/sqrt(n)),
+    h_t = C_t^T q_t / max(|n_t^T q_t|, 1); out = W_down ((LayerNorm_h(h) + s o c) o silu(z))."""
     H, n = m.spec.heads, m.spec.state_size
-    p = qkv(m, u)
-    q, k, v = heads(p["q"], H), heads(p["k"], H) / math.sqrt(n), heads(p["v"], H)
-    f = torch.sigmoid(gate_pre(m.a_in, u))
-    i = torch.exp(15.0 * torch.tanh(gate_pre(m.b_in, u) / 15.0))
+    x = dense(u, m.in_proj)
+    c = F.silu(causal_conv(x, m.conv))
+    q, k, v = blockwise(c, m.q_proj.weight), blockwise(c, m.k_proj.weight), blockwise(x, m.v_proj.weight)
+    qkv_cat = torch.cat([q, k, v], dim=-1)
+    f = torch.sigmoid(dense(qkv_cat, m.a_in.proj))
+    i = torch.exp(dense(qkv_cat, m.b_in.proj).clamp_max(15.0))
+    q, k, v = heads(q, H), heads(k, H) / math.sqrt(n), heads(v, H)
     C = u.new_zeros(u.shape[0], H, n, v.shape[-1])
     nrm = u.new_zeros(u.shape[0], H, n)
     y = torch.zeros_like(v)
@@ -270,7 +281,9 @@ def mlstm(m, u):
         nrm = f[:, t, :, None] * nrm + i[:, t, :, None] * k[:, t]
         denom = (nrm * q[:, t]).sum(-1).abs().clamp_min(1.0)
         y[:, t] = torch.einsum("bhn,bhnd->bhd", q[:, t], C) / denom[..., None]
-    return project_out(m, gated(m, u, rms_norm(y, m.out_norm_weight), torch.sigmoid))
+    y = F.layer_norm(y, (y.shape[-1],), eps=1e-5) * m.out_norm_weight
+    h = (y.reshape(*y.shape[:2], -1) + m.D * c) * F.silu(dense(u, m.gate_proj))
+    return dense(h, m.out_proj)
 
 
 def rg_lru(m, u):
