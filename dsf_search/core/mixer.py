@@ -148,7 +148,10 @@ class DSFMixer(nn.Module):
         if tail is None:
             tail = xt.new_zeros(xt.shape[0], xt.shape[1], K - 1)
         full = torch.cat([tail, xt], dim=-1)
-        y = self.conv(full)
+        # depthwise conv as K shifted multiply-adds: about 2x faster than conv1d at these
+        # widths on CPU (issue 10's measurement); the parameters stay those of `self.conv`
+        w, T = self.conv.weight[:, 0], xt.shape[-1]
+        y = self.conv.bias[:, None] + sum(w[:, j, None] * full[..., j:j + T] for j in range(K))
         y = (F.silu(y) if self.wiring.conv_act else y).transpose(1, 2)
         return y, full[..., full.shape[-1] - (K - 1):]
 
