@@ -229,3 +229,23 @@ class ReversedSigmoidGate(Gate):
 
     def log_a(self, m, x, x_delta):
         return F.relu(m.forget_exponent) * F.logsigmoid(-m.a_in(x)), None
+
+
+@GATES.register
+@dataclass(frozen=True)
+class KdaGate(Gate):
+    name: str = "kda"
+    doc: str = "a_t = exp(-exp(A_log_h) softplus(W x_t + b)) per channel, A_log per head (Kimi Delta Attention)"
+
+    def build(self, m, s):
+        super().build(m, s)
+        init_delta(m.a_in)  # softplus(b) log-uniform in [1e-3, 0.1], as fla's dt_bias
+        m.A_log = nn.Parameter(torch.empty(s.heads).uniform_(1, 16).log())
+
+    def params(self, s):
+        return super().params(s) + s.heads
+
+    def log_a(self, m, x, x_delta):
+        A = m.A_log.exp()
+        pre = F.softplus(m.a_in(x))
+        return -(A[:, None] * pre if pre.dim() == 4 else A * pre), None

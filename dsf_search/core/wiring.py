@@ -88,6 +88,9 @@ WIRINGS.register(Wiring(
                "the first token enters unscaled", qk="x_proj", conv_act=False, gate_source="branch", bias=True,
     reset_first=True))
 WIRINGS.register(Wiring(
+    "fused_full_norm", "the fused input path with the output RMS norm over the full width H d_v (fla's HGRN-2)",
+    norm_width="full"))
+WIRINGS.register(Wiring(
     "xlstm", "xLSTM mLSTM layer: u -> x (conv + SiLU); q, k block-diagonal maps of the convolved x, v of x; "
              "gates from q|k|v; per-head LayerNorm, then + D o conv(x), then o silu(z)", qk="headwise",
     gate_source="qkv", norm="layer", skip_source="branch"))

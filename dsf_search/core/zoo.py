@@ -94,8 +94,11 @@ def retnet(d: int) -> MixerSpec:
 
     S_t = gamma_h S_{t-1} + k_t v_t^T,  y_t = S_t^T q_t / sqrt(n),
     gamma_h = 1 - 2^(-5-h) fixed per head h; output: per-head RMS norm (torchscale's current form of
-    the paper's GroupNorm), swish gate.
+    the paper's GroupNorm), swish gate: out = W_o (RMSNorm_h(y) o silu(W_g u)). Its recurrence
+    is checked against fla's naive_recurrent_simple_gla (tests/reference).
     DSF: A_t = gamma_h I (LTI scalar), b_t = 1, linear readout, no normalization.
+    Deviations: value width = key width (RetNet: values twice as wide); RoPE stands in for xPos
+    (the rotation without xPos's length-extrapolation decay, which the fixed gamma_h provides).
     """
     H = _heads(d, 16)
     return MixerSpec(transition="scalar", gate="fixed", readout="linear", normalization="none",
@@ -110,7 +113,10 @@ def s4d(d: int) -> MixerSpec:
 
     x_t = exp(Delta A) x_{t-1} + Delta B u_t,  y_t = C^T x_t + D u_t,
     with A = -exp(A_log) (S4D-real init A_n = n), Delta = softplus(const), B, C learned constants.
-    DSF: A_t = diag(exp(-Delta exp(A_log))) constant, b_t = Delta, k = B, q = C, d_v = 1 per head.
+    DSF: A_t = diag(exp(-Delta exp(A_log))) constant, b_t = Delta, k = B, q = C, d_v = 1 per head,
+    u = W_in u (in_proj, one channel per head), out = W_o y. Deviations: real A (S4D-Lin's
+    complex A needs rotations); Euler B (Delta B) instead of zero-order hold; no GLU/activation
+    after the layer (the channel mixer follows in the block).
     """
     return MixerSpec(transition="diagonal", gate="mamba", selective=False, readout="linear",
                      normalization="none", heads=d, state_size=16, head_dim=1, query="static",
@@ -157,31 +163,39 @@ def mamba2(d: int) -> MixerSpec:
 
 @_preset()
 def gla(d: int) -> MixerSpec:
-    """Gated linear attention (Yang et al. 2024), key width d/2, value width d:
+    """Gated linear attention (Yang et al. 2024; fla's GatedLinearAttention), key width d/2,
+    value width d, heads of value width 32:
 
     S_t = diag(alpha_t) S_{t-1} + k_t v_t^T,  y_t = S_t^T q_t / sqrt(n),
-    alpha_t = sigmoid(W u_t + c)^(1/16); output RMS-normed per head and gated by silu.
-    DSF: A_t = diag(alpha_t), b_t = 1, linear readout, no normalization.
+    alpha_t = sigmoid(W_a u_t + c)^(1/16);  out = W_o (RMSNorm_h(y) o silu(W_g u)),
+    q, k, v linear maps of u (no short conv, no feature map, fla's defaults). Its recurrence is
+    checked against fla's naive_recurrent_gla (tests/reference). DSF: A_t = diag(alpha_t),
+    b_t = 1. Deviation: fla projects the gate through a rank-16 bottleneck (d -> 16 -> n H);
+    here W_a is full rank (the core's gate inputs are dense projections).
     """
     H = _heads(d, 32)
     return MixerSpec(transition="diagonal", gate="gla", readout="linear", normalization="none",
                      heads=H, state_size=max(1, d // (2 * H)), head_dim=d // H, scale="inv_sqrt_n",
                      output_norm=True, output_gate="silu")
 
-
 @_preset()
 def hgrn2(d: int) -> MixerSpec:
-    """HGRN-2 (Qin et al. 2024), state expansion by an outer product, forget gate tied to the key:
+    """HGRN-2 (Qin et al. 2024; fla's HGRN2Attention), state expansion by an outer product,
+    forget gate tied to the key:
 
-    S_t = diag(f_t) S_{t-1} + (1 - f_t) v_t^T,  y_t = S_t^T q_t,
-    f_t = sigmoid(W_f u_t + c) (the learned layer-wise lower bound of the paper is not included).
-    DSF: A_t = diag(f_t), k_t = 1 - f_t, b_t = 1; output RMS-normed per head and gated.
+    q = silu(W_q u),  f_t = sigmoid(W_f u_t + c),  k_t = 1 - f_t,  v = W_i u,
+    S_t = diag(f_t) S_{t-1} + k_t v_t^T,  y_t = S_t^T q_t,  out = W_o RMSNorm(y) (one RMS norm
+    over the full width, no output gate), no short conv. Wiring 'fused_full_norm'; its
+    recurrence is checked against fla's GLA recurrence with k = 1 - f (tests/reference).
+    DSF: A_t = diag(f_t), k_t = 1 - f_t, b_t = 1. Deviations: state expansion 16 per head
+    (fla: 128; a size); no score scale, as in the paper (fla's kernel call leaves its default
+    1/sqrt(n)); the learned layer-wise lower bound of the forget gate is not included (it
+    couples the layers); f has a bias (fla: none, n H extra parameters).
     """
     H = _heads(d, 16)
     return MixerSpec(transition="diagonal", gate="sigmoid", key="gate", readout="linear",
                      normalization="none", heads=H, state_size=16, head_dim=d // H, scale="one",
-                     output_norm=True, output_gate="silu")
-
+                     feature_map="silu", output_norm=True, wiring="fused_full_norm")
 
 @_preset()
 def mlstm(d: int) -> MixerSpec:
@@ -232,7 +246,10 @@ def deltanet(d: int) -> MixerSpec:
 
     S_t = (I - beta_t k_t k_t^T) S_{t-1} + beta_t k_t v_t^T,  y_t = S_t^T q_t / sqrt(n),
     beta_t = sigmoid(w^T u_t + c) in [0, 1], q and k = L2-normalized silu(conv(W x)) (the short
-    conv ends in SiLU, as in fla). DSF: A_t = I - beta_t k_t k_t^T, b_t = beta_t.
+    conv ends in SiLU, as in fla), v = silu(conv(W_v u)); out = W_o RMSNorm_h(y) (fla's DeltaNet
+    with its defaults: no output gate). Its recurrence is checked against fla's
+    delta_rule_recurrence (tests/reference). DSF: A_t = I - beta_t k_t k_t^T, b_t = beta_t.
+    Deviations: beta has a bias (fla: none); heads of width 16 (a size).
     """
     H = _heads(d, 16)
     return MixerSpec(transition="householder", readout="linear", normalization="none", heads=H,
@@ -246,7 +263,11 @@ def gated_deltanet(d: int) -> MixerSpec:
 
     S_t = alpha_t (I - beta_t k_t k_t^T) S_{t-1} + beta_t k_t v_t^T,  y_t = S_t^T q_t / sqrt(n),
     alpha_t = exp(-softplus(w^T u_t + b) exp(A_log)) (Mamba-2's gate), beta_t = sigmoid(.).
-    DSF: A_t = (I - beta_t k_t k_t^T) alpha_t, b_t = beta_t; output normed and silu-gated.
+    q, k = L2-normalized silu(conv(W u)), v = silu(conv(W_v u)), out = W_o (RMSNorm_h(y) o
+    silu(W_g u)) (fla's GatedDeltaNet). Its recurrence is checked against fla's
+    naive_recurrent_gated_delta_rule (tests/reference).
+    DSF: A_t = (I - beta_t k_t k_t^T) alpha_t, b_t = beta_t. Deviations: beta has a bias (fla:
+    none); value width = key width (fla expands v by 2) and heads of width 16 (sizes).
     """
     H = _heads(d, 16)
     return MixerSpec(transition="householder_scalar", gate="mamba", readout="linear",
@@ -272,18 +293,22 @@ def deltanet_signed(d: int) -> MixerSpec:
 
 @_preset()
 def kda(d: int) -> MixerSpec:
-    """Kimi Delta Attention (Kimi Team 2025): the gated delta rule with a per-channel gate,
+    """Kimi Delta Attention (Kimi Team 2025; fla's KimiDeltaAttention): the gated delta rule with
+    a per-channel gate,
 
     S_t = (I - beta_t k_t k_t^T) diag(alpha_t) S_{t-1} + beta_t k_t v_t^T,  y_t = S_t^T q_t / sqrt(n),
-    alpha_t = sigmoid(W u_t + c)^(1/16) per channel (GLA-style), beta_t = sigmoid(.).
-    DSF: A_t = (I - beta_t k_t k_t^T) diag(alpha_t), b_t = beta_t.
+    alpha_t = exp(-exp(A_log_h) softplus(W_f u_t + b_f)) per key channel (A_log per head),
+    beta_t = sigmoid(w_b^T u_t + c), q, k = L2-normalized silu(conv(W u)), v = silu(conv(W_v u));
+    out = W_o (RMSNorm_h(y) o sigmoid(W_g u)). Its recurrence is checked against fla's
+    naive_recurrent_kda (tests/reference). DSF: A_t = (I - beta_t k_t k_t^T) diag(alpha_t),
+    b_t = beta_t. Deviations: W_f and W_g are full rank (fla: a bottleneck of width d_v);
+    beta has a bias (fla: none); heads of width 16 (a size).
     """
     H = _heads(d, 16)
-    return MixerSpec(transition="householder_diagonal", gate="gla", readout="linear",
+    return MixerSpec(transition="householder_diagonal", gate="kda", readout="linear",
                      normalization="none", heads=H, state_size=d // H, head_dim=d // H,
                      feature_map="identity", qk_norm=True, injection="beta", scale="inv_sqrt_n",
-                     conv_size=4, output_norm=True, output_gate="silu")
-
+                     conv_size=4, output_norm=True, output_gate="sigmoid")
 
 @_preset()
 def qlstm(d: int) -> MixerSpec:

@@ -1,17 +1,17 @@
-"""Every zoo preset against its published update rule, written out independently.
+"""Every zoo preset against its published layer, written out independently.
 
 For each preset of `dsf_search.core.zoo` a DSFMixer (float64, every parameter perturbed at random)
-runs on a random input; a plain-torch loop of the preset's published rule recomputes the output
-from the module's parameters alone: the projections, the short conv, the gates as published, the
-recurrence in the paper's own form (e.g. fla's S_t in R^{d_v x n} for the delta rules, an explicit
-causal softmax for attention), the output norm / gate and the output projection. Nothing here calls
-`mix` or any other dsf_search function; the module is only built, run and read.
-
-How the module wires its inputs (DSFMixer's docstring) is taken as given: q | k | v come from one
-bias-free projection `in_proj` of u, through the short causal conv + SiLU when the preset has one;
-the gates are projections of u (`a_in`, `beta_in`, `b_in`, `dt`, `eta_in`); the output gate is
-act(W_g u). A second test checks decoding: chunked prefill, then one token at a time with the
-returned state, equals the full pass.
+runs on a random input of T = 200 steps (at least three chunks of the chunked form, whose chunk
+is clamp(n, 16, 64)); a plain-torch loop of the published layer recomputes the output from the
+module's parameters alone: the layer's own input path (Mamba's x_proj -> low-rank dt | B | C,
+Griffin's biased branches and unactivated conv, xLSTM's block-diagonal q/k/v and gates from
+q|k|v, fla's projection + short conv + SiLU for the fla-style layers), the gates as published,
+the recurrence in the paper's own form (e.g. fla's S_t in R^{d_v x n} for the delta rules, an
+explicit causal softmax for attention), the output norm / gate in the paper's order and the
+output projection. Nothing here calls `mix` or any other dsf_search function; the module is
+only built, run and read (its parameter names are the weight map). A second test checks
+decoding: prefill, then one token at a time with the returned state, equals the full pass.
+The field's own implementations are the oracle in tests/reference.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from dsf_search.core import zoo
 from dsf_search.core.mixer import DSFMixer
 
-D_MODEL, BATCH, LENGTH = 32, 2, 12
+D_MODEL, BATCH, LENGTH = 32, 2, 200  # T spans >= 3 chunks of the chunked form (chunk = clamp(n, 16, 64) <= 64)
 TOL = 1e-10
 SUM_EPS = 1e-6  # the sum normalizer's epsilon (DESIGN.md section 1; Katharopoulos et al. use 1e-6 too)
 RMS_EPS = 1e-6  # epsilon of the per-head RMS norm of the output
@@ -240,18 +240,19 @@ def gla(m, u):
 
 
 def hgrn2(m, u):
-    """Qin et al. 2024: S_t = diag(f_t) S_{t-1} + (1 - f_t) v_t^T, y_t = S_t^T q_t, f_t = sigmoid(W_f u_t + c);
-    per-head RMS norm, swish gate."""
+    """Qin et al. 2024 (fla's HGRN2Attention): q = silu(W_q u), f_t = sigmoid(W_f u_t + c), k_t = 1 - f_t,
+    v = W_i u; S_t = diag(f_t) S_{t-1} + k_t v_t^T, y_t = S_t^T q_t; out = W_o RMSNorm(y) over the full width."""
     H, n = m.spec.heads, m.spec.state_size
     p = qkv(m, u)
-    q, v = heads(p["q"], H), heads(p["v"], H)
+    q, v = F.silu(heads(p["q"], H)), heads(p["v"], H)
     f = heads(torch.sigmoid(gate_pre(m.a_in, u)), H)
     S = u.new_zeros(u.shape[0], H, n, v.shape[-1])
     y = torch.zeros_like(v)
     for t in range(u.shape[1]):
         S = f[:, t, :, :, None] * S + (1.0 - f[:, t, :, :, None]) * v[:, t, :, None, :]
         y[:, t] = torch.einsum("bhn,bhnd->bhd", q[:, t], S)
-    return project_out(m, gated(m, u, rms_norm(y, m.out_norm_weight), F.silu))
+    y = y.reshape(*y.shape[:2], -1)
+    return dense(y * torch.rsqrt(y.pow(2).mean(-1, keepdim=True) + RMS_EPS) * m.out_norm_weight.reshape(-1), m.out_proj)
 
 
 def blockwise(x, weight):
@@ -349,11 +350,12 @@ def gated_deltanet(m, u):
 
 def kda(m, u):
     """Kimi Delta Attention, fla orientation: S_t = S_{t-1} diag(alpha_t) (I - beta_t k_t k_t^T) + beta_t v_t k_t^T
-    (= (I - beta k k^T) diag(alpha) S_{t-1} + beta k v^T in the n x d_v orientation), alpha_t per key channel
-    as the preset states (sigmoid(.)^(1/16)); o_t = S_t q_t / sqrt(n); RMS norm, swish gate."""
+    (= (I - beta k k^T) diag(alpha) S_{t-1} + beta k v^T in the n x d_v orientation),
+    alpha_t = exp(-exp(A_log_h) softplus(W_f u_t + b_f)) per key channel; o_t = S_t q_t / sqrt(n);
+    out = W_o (RMSNorm_h(o) o sigmoid(W_g u))."""
     H, n = m.spec.heads, m.spec.state_size
     q, k, v, beta = _delta_inputs(m, u)
-    alpha = heads(torch.sigmoid(gate_pre(m.a_in, u)), H) ** (1.0 / 16.0)  # [B, T, H, n]
+    alpha = torch.exp(-m.A_log.exp()[:, None] * F.softplus(heads(gate_pre(m.a_in, u), H)))  # [B, T, H, n]
     S = u.new_zeros(u.shape[0], H, v.shape[-1], n)
     y = torch.zeros_like(v)
     for t in range(u.shape[1]):
@@ -361,7 +363,7 @@ def kda(m, u):
         recalled = torch.einsum("bhdn,bhn->bhd", S, k[:, t])
         S = S + beta[:, t, :, None, None] * (v[:, t] - recalled)[..., None] * k[:, t, :, None, :]
         y[:, t] = torch.einsum("bhdn,bhn->bhd", S, q[:, t]) / math.sqrt(n)
-    return project_out(m, gated(m, u, rms_norm(y, m.out_norm_weight), F.silu))
+    return project_out(m, gated(m, u, rms_norm(y, m.out_norm_weight), torch.sigmoid))
 
 
 def qlstm(m, u, reversed_sigmoid=False):
