@@ -266,7 +266,7 @@ class Driver:
             except KeyboardInterrupt as err:
                 with self.signals.critical():
                     requeued = self._interrupt(study, executor)
-                signum = getattr(err, "signum", signal.SIGINT)
+                signum = getattr(err, "signum", None) or self.signals.received or signal.SIGINT
                 raise Interrupted(signum, f"{signal.Signals(signum).name}: stopped; {requeued} trial(s) in flight were "
                                           f"re-queued. Continue with: {self._resume_command()}") from None
             finally:

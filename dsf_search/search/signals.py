@@ -5,6 +5,8 @@ KeyboardInterrupt carrying the signal). Inside `critical()` (asking a trial and 
 telling a result) the signal is held and raised when the section ends, so a trial is never
 asked without the driver knowing it, and a journal record is never cut by the interrupt.
 `install()` may be called again after a library (Ray's `init`) replaced the handlers.
+`received` keeps the last signal: an exception raised inside a library call (Ray's `wait`) may
+reach the caller as a plain KeyboardInterrupt.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ class StopSignals:
         self._previous: dict[int, object] = {}
         self._depth = 0
         self._pending: int | None = None
+        self.received: int | None = None  # the last signal, for callers whose exception lost it
 
     def _handler(self, signum, frame) -> None:
+        self.received = signum
         if self._depth:
             self._pending = signum
             return
