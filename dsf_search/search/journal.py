@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
-from optuna.storages.journal._file import get_lock_file
 from optuna.storages.journal._storage import JournalOperation
 
 from dsf_search.errors import InputError
@@ -77,28 +76,47 @@ def _aside(path: Path, tail: bytes) -> Path:
     return target
 
 
+def _damaged_tail(f, size: int) -> tuple[int, bytes, bool] | None:
+    """(offset, bytes, whole) of the last line when it is not a complete record with its line
+    end (whole: it parses, only the line end is missing); None when the file ends cleanly."""
+    f.seek(size - 1)
+    newline = f.read(1) == b"\n"
+    start = _last_line_start(f, size - 1 if newline else size)
+    f.seek(start)
+    tail = f.read(size - start)
+    try:
+        whole = isinstance(json.loads(tail), dict)
+    except ValueError:
+        whole = False
+    return None if whole and newline else (start, tail, whole)
+
+
 def repair_torn_tail(path: Path, warn: TextIO | None = None) -> Path | None:
     """Make `path` end with a complete record (see the module docstring); return the .torn file
-    the partial record was moved to, or None when nothing was dropped."""
+    the partial record was moved to, or None when nothing was dropped. A journal that cannot be
+    written (a read-only copy) is left as it is, with a warning: Optuna reads it up to its last
+    complete record anyway."""
     warn = warn or sys.stderr
     if not path.exists() or path.stat().st_size == 0:
         return None
-    with get_lock_file(JournalFileSymlinkLock(str(path))):
+    with open(path, "rb") as f:
+        if _damaged_tail(f, os.fstat(f.fileno()).st_size) is None:
+            return None
+    lock = JournalFileSymlinkLock(str(path))
+    try:
+        lock.acquire()
+    except OSError as err:
+        print(f"warning: {path}: the last record is incomplete, and the journal cannot be repaired here "
+              f"({err.strerror or err}); reading it up to its last complete record", file=warn)
+        return None
+    try:
         with open(path, "rb+") as f:
-            size = os.fstat(f.fileno()).st_size
-            f.seek(size - 1)
-            newline = f.read(1) == b"\n"
-            start = _last_line_start(f, size - 1 if newline else size)
-            f.seek(start)
-            tail = f.read(size - start)
-            try:
-                complete = isinstance(json.loads(tail), dict)
-            except ValueError:
-                complete = False
-            if complete and newline:
+            damaged = _damaged_tail(f, os.fstat(f.fileno()).st_size)  # again: a live writer may have finished
+            if damaged is None:
                 return None
-            if complete:
-                f.seek(size)
+            start, tail, whole = damaged
+            if whole:
+                f.seek(0, os.SEEK_END)
                 f.write(b"\n")
                 f.flush()
                 os.fsync(f.fileno())
@@ -108,6 +126,8 @@ def repair_torn_tail(path: Path, warn: TextIO | None = None) -> Path | None:
             f.truncate(start)
             f.flush()
             os.fsync(f.fileno())
+    finally:
+        lock.release()
     print(f"warning: {path}: the last record was cut off mid-write ({len(tail)} bytes, {_describe(tail)}); "
           f"kept the partial record in {torn} and repaired the journal to its last complete record", file=warn)
     return torn

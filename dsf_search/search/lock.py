@@ -46,6 +46,25 @@ def lock_path(journal: Path, study: str) -> Path:
     return journal.with_name(f"{journal.name}.driver-{tag}.lock")
 
 
+def driver_is_live(url: str | None, study: optuna.Study, root: Path | str = DEFAULT_ROOT) -> bool:
+    """Whether a driver holds `study` now (its journal's flock is taken, or its heartbeat is fresh)."""
+    journal = journal_file(url, study.study_name, root)
+    if journal is None:
+        beat = study.user_attrs.get(HEARTBEAT_KEY) or {}
+        return time.time() - beat.get("time", 0) < STALE_AFTER_S
+    path = lock_path(journal, study.study_name)
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops a lock taken here
+    return False
+
+
 class DriverLock:
     """Context manager: hold `study` in its storage for this driver, or raise DriverBusy.
 

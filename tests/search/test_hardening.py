@@ -22,7 +22,7 @@ from dsf_search.errors import InputError
 from dsf_search.evaluate.runner import evaluate
 from dsf_search.search import DriverBusy, RunSettings, resume_search, run_search
 from dsf_search.search import attrs as A
-from dsf_search.search.lock import HEARTBEAT_KEY
+from dsf_search.search.lock import HEARTBEAT_KEY, driver_is_live
 from dsf_search.search.storage import journal_path, open_storage
 from tests.search import faults
 
@@ -67,10 +67,12 @@ def test_a_driver_naming_the_journal_through_another_root_is_refused_before_writ
         with pytest.raises(DriverBusy, match="another driver is running this study"):
             run(space, trials=2, root=str(tmp_path / "other"), storage=str(journal.resolve()))
         assert journal.read_bytes() == before
+        assert driver_is_live(None, load())
     finally:
         release.set()
         thread.join(60)
     assert first and first[0].complete == 1  # the first driver finished its trial undisturbed
+    assert not driver_is_live(None, load())
     assert not load().get_trials(states=(TrialState.FAIL,))
 
 

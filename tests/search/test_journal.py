@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import io
 import shutil
 
 import optuna
 import pytest
+from optuna.storages.journal import JournalFileSymlinkLock
 from optuna.trial import TrialState
 
+from dsf_search.cli import main
 from dsf_search.errors import InputError
 from dsf_search.results import load_study
 from dsf_search.search import resume_search, run_search
@@ -104,3 +107,30 @@ def test_the_torn_file_is_never_overwritten(finished_journal):
     second = repair_torn_tail(path, io.StringIO())
     assert first != second and first.read_bytes() == data[data.rstrip(b"\n").rfind(b"\n") + 1:-3]
     assert second.read_bytes() == b'{"op_code": 8, "trial_'
+
+
+def test_a_torn_journal_that_cannot_be_written_is_read_up_to_its_last_complete_record(finished_journal, monkeypatch, capsys):
+    _, data = finished_journal
+    path = journal_path("tiny_space")
+    start = data.rstrip(b"\n").rfind(b"\n") + 1
+    path.write_bytes(data[:start])
+    before = complete_values(open_storage(None, "tiny_space"))
+    path.write_bytes(data[:-5])
+
+    def read_only(self):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(JournalFileSymlinkLock, "acquire", read_only)
+    assert complete_values(open_storage(None, "tiny_space")) == before
+    assert path.read_bytes() == data[:-5]
+    assert f"{path}: the last record is incomplete, and the journal cannot be repaired here" in capsys.readouterr().err
+
+
+def test_status_of_a_torn_journal_warns_with_the_file_and_says_no_driver_runs_it(finished_journal, capsys):
+    _, data = finished_journal
+    journal_path("tiny_space").write_bytes(data[:-5])
+    assert main(["status", "tiny_space"]) == 0
+    captured = capsys.readouterr()
+    assert f"warning: {journal_path('tiny_space')}: the last record was cut off" in captured.err
+    assert "a set trial state values record" in captured.err
+    assert "no driver is running this study" in captured.out
