@@ -69,7 +69,9 @@ class Recorder:
         frozen = self.study._storage.get_trial(trial._trial_id)
         print(f"trial {trial.number} was finished by another driver ({frozen.state.name}) while this one evaluated it; "
               f"keeping this driver's result as a new trial", file=self.out)
-        user_attrs = {**frozen.user_attrs, **attrs, A.KEPT_FROM: trial.number}
+        # what the other driver wrote about its failure is not this result's
+        earlier = {k: v for k, v in frozen.user_attrs.items() if k not in (A.FAILURE, A.FAILURE_KIND)}
+        user_attrs = {**earlier, **attrs, A.KEPT_FROM: trial.number}
         return self._add(frozen.params, frozen.distributions, user_attrs, values, frozen.user_attrs.get(A.CONSTRAINTS))
 
     def _add(self, params, distributions, user_attrs, values, constraints) -> FrozenTrial:

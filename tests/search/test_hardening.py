@@ -98,6 +98,7 @@ def test_a_trial_finished_by_another_driver_keeps_this_drivers_result(make_space
         if not taken:  # a second driver finds this trial RUNNING and fails it as an orphan
             other = load()
             (running,) = other.get_trials(states=(TrialState.RUNNING,))
+            other._storage.set_trial_user_attr(running._trial_id, A.FAILURE, "orphaned: taken by the other driver")
             other._storage.set_trial_state_values(running._trial_id, TrialState.FAIL)
             taken.append(running.number)
         return evaluate(spec, protocol, **kw)
@@ -109,6 +110,7 @@ def test_a_trial_finished_by_another_driver_keeps_this_drivers_result(make_space
     assert study.trials[taken[0]].state == TrialState.FAIL
     (kept,) = [t for t in study.get_trials(states=(TrialState.COMPLETE,)) if t.user_attrs.get(A.KEPT_FROM) == taken[0]]
     assert kept.params == study.trials[taken[0]].params and kept.user_attrs[A.METRICS]["quality"] == kept.values[0]
+    assert A.FAILURE not in kept.user_attrs and kept.user_attrs[A.STATUS] == "ok"
     assert f"trial {taken[0]} was finished by another driver" in out.getvalue()
 
 
