@@ -1,7 +1,8 @@
 """Failures per spec hash, and when a search should stop trying.
 
 A spec that failed for a deterministic reason (it diverged, raised, could not be built) fails
-the same way again, so it is never re-evaluated: later asks for it reuse the failed trial. A
+the same way again, so it is never re-evaluated: later asks for it reuse the failed trial
+(a worker that died on every retry comes back as 'error' too). A
 timeout or an out-of-memory may depend on the machine's load, so the spec gets MAX_TRANSIENT
 tries before it is treated the same way. Trials that failed for reasons outside the spec
 (interrupted, orphaned by a stopped driver, re-queued behind a twin) are not counted.
@@ -20,7 +21,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from dsf_search.search import attrs as A
 
-DETERMINISTIC = ("diverged", "error", "invalid")
+DETERMINISTIC = ("diverged", "error")
 TRANSIENT = ("timeout", "oom")
 MAX_TRANSIENT = 2
 

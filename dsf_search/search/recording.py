@@ -59,10 +59,17 @@ class Recorder:
         except UpdateFinishedTrialError:
             return self._as_new_trial(trial, attrs, values)
         except STORAGE_ERRORS as err:
-            self._keep(trial, attrs, values)
+            problem = f"the storage could not be written ({type(err).__name__}: {err})"
+            try:
+                self._keep(trial, attrs, values)
+            except OSError as also:  # the fallback's disk refuses too: the result goes to the message
+                raise StoreUnwritable(
+                    f"{problem}, nor could {self.fallback} ({also.strerror or also}); the result of trial "
+                    f"{trial.number}: values {values}, metrics {json.dumps(attrs.get(A.METRICS, {}), default=str)}"
+                ) from None
             raise StoreUnwritable(
-                f"the storage could not be written ({type(err).__name__}: {err}); the result of trial {trial.number} "
-                f"is kept in {self.fallback} and will be replayed into the study by the next `dsf-search resume`"
+                f"{problem}; the result of trial {trial.number} is kept in {self.fallback} and will be replayed "
+                f"into the study by the next `dsf-search resume`"
             ) from None
 
     def _as_new_trial(self, trial: Trial, attrs: dict[str, Any], values: list[float] | None) -> FrozenTrial:

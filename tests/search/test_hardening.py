@@ -234,3 +234,29 @@ def test_metrics_of_a_trial_whose_store_became_unwritable_are_kept_and_replayed(
     replayed = study.trials[kept[0]["trial"]]
     assert replayed.state == TrialState.COMPLETE and list(replayed.values) == kept[0]["values"]
     assert replayed.user_attrs[A.METRICS] == kept[0]["user_attrs"][A.METRICS]
+
+
+def test_when_the_fallback_file_cannot_be_written_either_the_metrics_are_in_the_message(make_space, monkeypatch):
+    from dsf_search.search.recording import Recorder
+
+    disk_full = []
+    append = JournalFileBackend.append_logs
+
+    def failing_append(self, logs):
+        if disk_full:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return append(self, logs)
+
+    def no_room(self, trial, attrs, values):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def evaluate_then_fill_the_disk(spec, protocol, **kw):
+        result = evaluate(spec, protocol, **kw)
+        disk_full.append(result.metrics["quality"])
+        return result
+
+    monkeypatch.setattr(JournalFileBackend, "append_logs", failing_append)
+    monkeypatch.setattr(Recorder, "_keep", no_room)
+    with pytest.raises(RuntimeError, match="nor could .*journal.log.unsaved.jsonl") as err:
+        run(make_space(trials=1), evaluate_then_fill_the_disk)
+    assert f'"quality": {disk_full[0]}' in str(err.value)
