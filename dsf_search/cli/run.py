@@ -8,9 +8,11 @@ import signal
 import sys
 
 from dsf_search.cli.flags import SEED, number, study_name, whole
+from dsf_search.errors import InputError
 from dsf_search.results.export import refresh_after_run
 from dsf_search.search import SAMPLERS, DriverBusy, Summary, resume_search, run_search
-from dsf_search.search.storage import DEFAULT_ROOT
+from dsf_search.search.signals import Interrupted
+from dsf_search.search.storage import DEFAULT_ROOT, scrub
 from dsf_search.space.settings import MAX_PARALLELISM, MAX_TRIALS
 
 PARETO_COLUMNS = ("number", "architecture")
@@ -50,7 +52,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _terminate_as_interrupt(signum, frame):
-    raise KeyboardInterrupt
+    """SIGTERM before the driver installs its own handlers (loading the space): stop as Ctrl-C does."""
+    raise Interrupted(signum)
+
+
+def _finish(summary: Summary, args: argparse.Namespace) -> int:
+    """Print the closing report; exit 1 when the search stopped on its failures, else 0."""
+    print_summary(summary, args.root, args.storage)
+    return 1 if summary.stopped else 0
+
+
+def _guarded(job, args: argparse.Namespace) -> int:
+    """Run `job()`; a busy study, a signal or an error is reported without the storage URL's password."""
+    try:
+        return _finish(job(), args)
+    except DriverBusy as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except Interrupted as err:
+        print(f"\n{err.message}", file=sys.stderr)
+        return err.exit_code
+    except Exception as err:  # noqa: BLE001 - printed here so that the password can be scrubbed
+        message = str(err) if isinstance(err, InputError) else f"{type(err).__name__}: {err}"
+        print(scrub(f"error: {message}", args.storage), file=sys.stderr)
+        return 2 if isinstance(err, InputError) else 1
 
 
 def print_summary(summary: Summary, root: str, storage: str | None, out=sys.stdout) -> None:
@@ -86,20 +111,19 @@ def print_summary(summary: Summary, root: str, storage: str | None, out=sys.stdo
 
 def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-    try:
-        summary = run_search(
+
+    def job() -> Summary:
+        return run_search(
             args.space, show_progress=not args.quiet, study=args.study, trials=args.trials, parallel=args.parallel,
             storage=args.storage, address=args.address, cpus_per_trial=args.cpus_per_trial,
             gpus_per_trial=args.gpus_per_trial, device=args.device, sampler=args.sampler, seed=args.seed,
             root=args.root, executor="serial" if args.serial else "ray",
         )
-    except DriverBusy as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+
+    try:
+        return _guarded(job, args)
     finally:
         refresh_after_run(args.study, args.space, args.storage, args.root)
-    print_summary(summary, args.root, args.storage)
-    return 0
 
 
 def resume(args: argparse.Namespace) -> int:
@@ -108,13 +132,11 @@ def resume(args: argparse.Namespace) -> int:
     def overrides(settings):
         return dataclasses.replace(settings, trials=args.trials) if args.trials is not None else settings
 
+    def job() -> Summary:
+        return resume_search(args.study, storage=args.storage, root=args.root, show_progress=not args.quiet,
+                             overrides=overrides)
+
     try:
-        summary = resume_search(args.study, storage=args.storage, root=args.root, show_progress=not args.quiet,
-                                overrides=overrides)
-    except DriverBusy as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+        return _guarded(job, args)
     finally:
         refresh_after_run(args.study, None, args.storage, args.root)
-    print_summary(summary, args.root, args.storage)
-    return 0

@@ -21,7 +21,9 @@ Format (every key but ``name`` optional; ``tasks`` or ``efficiency`` must be pre
       batch_size: 64
       max_steps: 500          # or epochs: N (passes over the train split); not both
       lr: [1.0e-3, 3.0e-3]    # a number or a grid; the best test accuracy over the grid counts
-      weight_decay: [0.0, 0.1]
+      weight_decay: [0.0, 0.1]  # AdamW, on weight matrices, conv kernels and embeddings only: never on
+                                # biases, norm gains, A_log / Lambda / decay exponents, Delta's bias or
+                                # the skip D (the Mamba/Griffin/xLSTM recipes; evaluate/train.py `decays`)
       warmup_fraction: 0.05   # linear warmup over this fraction of the steps, then cosine
       min_lr: 1.0e-6          # cosine floor
       grad_clip: 1.0          # max global gradient norm (0 = off)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from dsf_search.core.checks import CODES
 from dsf_search.core.cost import analytic_cost
 from dsf_search.core.spec import ModelSpec
@@ -24,6 +26,7 @@ DIRECTIONS = ("maximize", "minimize")
 SAMPLERS = ("tpe", "nsga2", "nsga3", "gp", "random", "grid")
 DEFAULT_TRIALS = 50
 MAX_TRIALS, MAX_PARALLELISM, MAX_SEED = 10_000_000, 4096, 2**32 - 1  # seeds of numpy and Optuna are below 2**32
+DEFAULT_MAX_FAILURES = 20
 _CONSTRAINT = re.compile(r"\s*(?P<cost>[A-Za-z_]\w*)\s*(?:\(\s*(?P<length>[^)]*?)\s*\))?\s*(?P<op>[<>=!]+)\s*(?P<bound>\S.*?)\s*")
 
 
@@ -52,15 +55,31 @@ class Constraint:
         return excess / max(abs(self.bound), 1.0)
 
 
+def _looks_like_protocol(path: Path) -> bool:
+    """True when `path` is a YAML mapping with a `tasks` key (a protocol, however broken, whose
+    problems may be quoted) or text that is not YAML (the parser's message names a line, not its
+    content). Anything else pointed at by `evaluator:` is not echoed."""
+    try:
+        root = yaml.compose(path.read_text(), Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return True
+    except (OSError, UnicodeDecodeError):
+        return False
+    return isinstance(root, yaml.MappingNode) and any(
+        isinstance(k, yaml.ScalarNode) and k.value == "tasks" for k, _ in root.value)
+
+
 @dataclass(frozen=True)
 class SearchSettings:
     """How the study runs: the Optuna sampler, the number of trials (seeds included), how many
-    run at once, the sampler's random seed."""
+    run at once, the sampler's random seed, and after how many failed evaluations in a row the
+    search stops (search/failures.py)."""
 
     sampler: str = "tpe"
     trials: int | None = DEFAULT_TRIALS
     parallelism: int = 1
     seed: int = 0
+    max_failures: int = DEFAULT_MAX_FAILURES
 
 
 @dataclass(frozen=True)
@@ -96,8 +115,12 @@ class SettingsReader(Reader):
     def _protocol(self, path: Path, line: int) -> Protocol | None:
         try:
             return load_protocol(path)
-        except ProtocolError as err:
-            self.problems.add(line, "evaluator", f"the evaluation protocol {str(path)!r} is invalid: " + "; ".join(err.errors))
+        except (ProtocolError, UnicodeDecodeError) as err:
+            if isinstance(err, ProtocolError) and _looks_like_protocol(path):
+                self.problems.add(line, "evaluator", f"the evaluation protocol {str(path)!r} is invalid: " + "; ".join(err.errors))
+            else:  # some other file: name it, never echo what it holds
+                self.problems.add(line, "evaluator", f"{str(path)!r} is not an evaluation protocol (a YAML mapping with "
+                                                     f"`tasks:`); its content is not shown")
             return None
 
     def constraints(self, node: Node, default_length: int) -> tuple[Constraint, ...] | Any:
@@ -176,7 +199,7 @@ class SettingsReader(Reader):
         return out
 
     def search(self, node: Node) -> SearchSettings | Any:
-        keys = self.mapping(node, ("sampler", "trials", "parallelism", "seed"))
+        keys = self.mapping(node, ("sampler", "trials", "parallelism", "seed", "max_failures"))
         if keys is None:
             return INVALID
         values: dict[str, Any] = {}
@@ -191,6 +214,8 @@ class SettingsReader(Reader):
             values["parallelism"] = self.scalar(keys["parallelism"], int, between(1, MAX_PARALLELISM))
         if "seed" in keys:
             values["seed"] = self.scalar(keys["seed"], int, between(0, MAX_SEED))
+        if "max_failures" in keys:
+            values["max_failures"] = self.scalar(keys["max_failures"], int, between(1, MAX_TRIALS))
         return INVALID if INVALID in values.values() else SearchSettings(**values)
 
     def checks(self, node: Node, default_length: int) -> CheckPolicy | Any:
