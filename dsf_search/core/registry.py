@@ -19,7 +19,7 @@ their own lists of names. Adding an option is one object (plus its tests).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -36,9 +36,10 @@ class Option:
 T = TypeVar("T", bound=Option)
 
 
-def did_you_mean(word: object, choices: list[str] | tuple[str, ...]) -> str:
-    """' (did you mean 'x'?)' for the closest of `choices` to `word`, or '' when none is close."""
-    match = difflib.get_close_matches(str(word), list(choices), n=1)
+def did_you_mean(word: object, choices: Iterable[object]) -> str:
+    """' (did you mean 'x'?)' for the closest of `choices` to `word`, or '' when none is close:
+    the one suggestion every error of the project makes (the grammar re-exports it)."""
+    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 

@@ -8,13 +8,14 @@ the same model hash the same. Validation raises `ValueError` naming the axis.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER, NORMALIZATIONS, READOUTS, TRANSITIONS
+from dsf_search.core.kinds import is_kind
+from dsf_search.core.registry import did_you_mean
 from dsf_search.core.gates import GATES as GATE_OPTIONS
 from dsf_search.core.injections import INJECTIONS as INJECTION_OPTIONS
 from dsf_search.core.wiring import DEFAULT_WIRING, HEADWISE_BLOCK, WIRINGS
@@ -53,22 +54,14 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _closest(value: str, allowed: tuple[str, ...] | list[str]) -> str:
-    match = difflib.get_close_matches(str(value), list(allowed), n=1)
-    return f" (did you mean {match[0]!r}?)" if match else ""
-
-
 def _check_choice(owner: str, axis: str, value: Any) -> None:
     allowed = _CHOICES[axis]
     if value not in allowed:
-        raise ValueError(f"{owner}.{axis}: {value!r} is not one of {', '.join(allowed)}{_closest(value, allowed)}")
+        raise ValueError(f"{owner}.{axis}: {value!r} is not one of {', '.join(allowed)}{did_you_mean(value, allowed)}")
 
 
 def _check_type(owner: str, axis: str, value: Any, kind: type) -> None:
-    ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        ok = True
-    if not ok:
+    if not is_kind(value, kind):
         raise ValueError(f"{owner}.{axis}: expected {kind.__name__}, got {type(value).__name__} {value!r}")
 
 
@@ -88,7 +81,7 @@ def _from_dict(cls, data: dict[str, Any], owner: str):
     names = [f.name for f in fields(cls)]
     unknown = [key for key in data if key not in names]
     if unknown:
-        raise ValueError(f"{owner}.{unknown[0]}: unknown axis{_closest(unknown[0], names)}; axes: {', '.join(names)}")
+        raise ValueError(f"{owner}.{unknown[0]}: unknown axis{did_you_mean(unknown[0], names)}; axes: {', '.join(names)}")
     return cls(**data)
 
 
@@ -299,7 +292,7 @@ class ModelSpec:
             raise ValueError("model.pattern: must name at least one mixer")
         for name in pattern:
             if name not in mixers:
-                raise ValueError(f"model.pattern: unknown mixer {name!r}{_closest(name, list(mixers))}; mixers: {', '.join(mixers)}")
+                raise ValueError(f"model.pattern: unknown mixer {name!r}{did_you_mean(name, list(mixers))}; mixers: {', '.join(mixers)}")
         layers = tuple(mixers[pattern[i % len(pattern)]] for i in range(n_layers))
         return cls(layers=layers, **kwargs)
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dsf_search.core.spec import MixerSpec, ModelSpec, _closest
+from dsf_search.core.registry import did_you_mean
+from dsf_search.core.spec import MixerSpec, ModelSpec
 
 
 @dataclass(frozen=True)
@@ -350,7 +351,7 @@ def names() -> list[str]:
 
 def get(name: str) -> Preset:
     if name not in ZOO:
-        raise ValueError(f"unknown preset {name!r}{_closest(name, list(ZOO))}; presets: {', '.join(ZOO)}")
+        raise ValueError(f"unknown preset {name!r}{did_you_mean(name, list(ZOO))}; presets: {', '.join(ZOO)}")
     return ZOO[name]
 
 

@@ -44,19 +44,15 @@ matches, and every error of a file is reported at once (``ProtocolError.errors``
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import math
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dsf_search.core.spec import ModelSpec
-from dsf_search.errors import InputError
-from dsf_search.grammar import error_line, error_text, read_yaml_file, scan_yaml
+from dsf_search.grammar import (INVALID, FileErrors, Node, Problem, Problems, Reader, allowed_list, at_least,
+                                between, did_you_mean, parse, positive, read)
 from dsf_search.grammar.limits import SIZE_CEILINGS
 from dsf_search.tasks import TASKS, make_task
 
@@ -91,12 +87,16 @@ MODEL_DEFAULT_TYPES: dict[str, type] = {
 }
 
 
-class ProtocolError(InputError):
-    """A malformed protocol file; ``errors`` holds one ``file:line: key: message`` per problem."""
+class ProtocolError(FileErrors):
+    """A malformed protocol file; ``problems`` lists every problem (file, line, key path) in file
+    order, ``errors`` the same as ``file:line: key: message`` lines."""
 
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("invalid evaluation protocol:\n  " + "\n  ".join(errors))
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems, "invalid evaluation protocol:")
+
+    @property
+    def errors(self) -> list[str]:
+        return [str(p) for p in self.problems]
 
 
 @dataclass(frozen=True)
@@ -214,29 +214,26 @@ def load_protocol(path: str | Path) -> Protocol:
         ProtocolError: the file is missing, not YAML, or malformed (every problem, file:line).
     """
     path = Path(path)
-    text, flaw = read_yaml_file(path)
-    if text is None:
-        raise ProtocolError([f"{path}:{flaw.line}: <top>: cannot read protocol: {flaw.message}"])
-    return parse_protocol(text, source=str(path), base_dir=path.parent)
+    problems = Problems(str(path))
+    root = read(path, problems, "protocol", empty=_EMPTY)
+    return _validated(root, problems, path.parent)
 
 
 def parse_protocol(text: str, source: str = "<string>", base_dir: Path | None = None) -> Protocol:
     """Validate protocol YAML ``text``; ``source`` names it in errors, ``base_dir`` anchors
     relative file parameters (byte_lm's ``path``)."""
-    flaws = scan_yaml(text)
-    if flaws:
-        raise ProtocolError([f"{source}:{f.line}: {f.path or '<top>'}: {f.message}" for f in flaws])
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as err:
-        raise ProtocolError([f"{source}:{error_line(err, text)}: <top>: not valid YAML: {error_text(err)}"]) from None
-    reader = _Reader(source, base_dir or Path("."))
-    protocol = reader.protocol(root)
-    if reader.errors or protocol is None:
-        raise ProtocolError(reader.errors)
+    problems = Problems(source)
+    return _validated(parse(text, problems, empty=_EMPTY), problems, base_dir or Path("."))
+
+
+def _validated(root: Node | None, problems: Problems, base_dir: Path) -> Protocol:
+    protocol = _ProtocolReader(problems, base_dir).protocol(root) if root is not None else None
+    if problems or protocol is None:
+        raise ProtocolError(problems.items)
     return protocol
 
 
+_EMPTY = "the protocol is empty"
 _TOP_KEYS = ("name", "description", "tasks", "training", "timeout_s", "resources", "model_defaults",
              "efficiency", "cost_length")
 _TASK_KEYS = ("task", "label", "params", "vary", "training")
@@ -244,170 +241,86 @@ _TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 _EFFICIENCY_KEYS = tuple(f.name for f in dataclasses.fields(EfficiencyConfig))
 _RESOURCE_KEYS = tuple(f.name for f in dataclasses.fields(Resources))
 
-_Node = yaml.Node
-_Pairs = dict[str, tuple[_Node, _Node]]
 
+class _ProtocolReader(Reader):
+    """The protocol grammar on the shared reader: every error with its line and key path."""
 
-def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=2)
-    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
-
-
-def _python(node: _Node) -> Any:
-    """The value `safe_load` gives; for a scalar that cannot be constructed (a date like
-    2024-13-45, an integer of 5,000 digits) the text as written, which the checks then refuse."""
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_document(node)
-    except (yaml.YAMLError, ValueError, OverflowError):
-        return node.value if isinstance(node, yaml.ScalarNode) else _Invalid
-    finally:
-        loader.dispose()
-
-
-class _Reader:
-    """Walks the composed YAML tree, collecting every error with its line and key path."""
-
-    def __init__(self, source: str, base_dir: Path):
-        self.source = source
+    def __init__(self, problems: Problems, base_dir: Path):
+        super().__init__(problems)
         self.base_dir = base_dir
-        self._found: list[tuple[int, str]] = []
 
-    def error(self, node: _Node, key: str, message: str) -> None:
-        self._found.append((node.start_mark.line + 1, f"{self.source}:{node.start_mark.line + 1}: {key or '<top>'}: {message}"))
-
-    @property
-    def errors(self) -> list[str]:
-        """The errors found so far, in file order."""
-        return [message for _, message in sorted(self._found, key=lambda found: found[0])]
-
-    # --- generic shapes -------------------------------------------------------------------
-
-    def mapping(self, node: _Node, key: str, allowed: tuple[str, ...]) -> _Pairs | None:
-        """The key -> (key node, value node) pairs of a mapping; unknown keys are errors."""
-        if not isinstance(node, yaml.MappingNode):
-            self.error(node, key, f"expected a mapping, got {self._kind(node)}")
-            return None
-        pairs: _Pairs = {}
-        for key_node, value_node in node.value:
-            name = _python(key_node) if isinstance(key_node, yaml.ScalarNode) else None
-            path = f"{key}.{name}" if key else str(name)
-            if not isinstance(name, str):
-                self.error(key_node, key or "<top>", f"keys must be strings, got {name!r}")
-            elif name in pairs:
-                self.error(key_node, path, "duplicate key")
-            elif name not in allowed:
-                self.error(key_node, path, f"unknown key{_suggest(name, allowed)}; allowed: {', '.join(allowed)}")
-            else:
-                pairs[name] = (key_node, value_node)
-        return pairs
-
-    @staticmethod
-    def _kind(node: _Node) -> str:
-        if isinstance(node, yaml.MappingNode):
-            return "a mapping"
-        if isinstance(node, yaml.SequenceNode):
-            return "a list" if node.value else "an empty list"
-        value = _python(node)
-        shown = repr(value)
-        return f"{type(value).__name__} {shown if len(shown) <= 60 else shown[:50] + '...' + shown[-6:]}"
-
-    def scalar(self, node: _Node, key: str, kind: type, *, optional: bool = False,
-               check: Callable[[Any], str | None] | None = None) -> Any:
-        """The value of a scalar of type ``kind`` (int accepted for float; bool never a number),
-        ``None`` when null is allowed; a failed ``check`` returns its message as an error."""
-        value = _python(node) if isinstance(node, yaml.ScalarNode) else _Invalid
-        if kind is float and isinstance(value, str) and node.style is None:
-            # PyYAML (YAML 1.1) reads a plain 1e-3 as a string; a reader means the number.
-            value = _float_or(value, value)
-        if value is None and optional:
-            return None
-        ok = value is not _Invalid and (
-            (kind is bool and isinstance(value, bool))
-            or (kind is int and isinstance(value, int) and not isinstance(value, bool))
-            or (kind is float and isinstance(value, (int, float)) and not isinstance(value, bool))
-            or (kind is str and isinstance(value, str))
-        )
-        if not ok:
-            expected = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}[kind]
-            self.error(node, key, f"expected {expected}{' or null' if optional else ''}, got {self._kind(node)}")
-            return _Invalid
-        value = float(value) if kind is float else value
-        problem = "must be a finite number" if kind is float and not math.isfinite(value) else None
-        problem = problem or (check(value) if check else None)
-        if problem:
-            self.error(node, key, problem)
-            return _Invalid
-        return value
-
-    def numbers(self, node: _Node, key: str, check: Callable[[Any], str | None]) -> Any:
+    def numbers(self, node: Node, check: Callable[[Any], str | None]) -> Any:
         """A number or a non-empty list of numbers, as a tuple of floats."""
-        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        items = node.value if node.is_list else [node]
         if not items:
-            self.error(node, key, "expected a number or a non-empty list of numbers")
-            return _Invalid
-        values = [self.scalar(item, key, float, check=check) for item in items]
-        return _Invalid if _Invalid in values else tuple(values)
+            self.error(node, "expected a number or a non-empty list of numbers, got an empty list")
+            return INVALID
+        values = [self.scalar(item, float, check, path=node.path) for item in items]
+        return INVALID if INVALID in values else tuple(values)
+
+    def scalar(self, node: Node, kind: type, check: Callable[[Any], str | None] | None = None,
+               optional: bool = False, path: str | None = None) -> Any:
+        """The shared scalar check; `path` names a list item by its list (``training.lr``)."""
+        if path is not None:
+            node = dataclasses.replace(node, path=path)
+        return super().scalar(node, kind, check, optional)
 
     # --- sections ---------------------------------------------------------------------------
 
-    def protocol(self, root: _Node | None) -> Protocol | None:
-        if root is None:
-            self._found.append((1, f"{self.source}:1: <top>: the protocol is empty"))
-            return None
-        pairs = self.mapping(root, "", _TOP_KEYS)
-        if pairs is None:
+    def protocol(self, root: Node) -> Protocol | None:
+        keys = self.mapping(root, _TOP_KEYS)
+        if keys is None:
             return None
         values: dict[str, Any] = {}
-        if "name" not in pairs:
-            self.error(root, "name", "missing required key")
+        if "name" not in keys:
+            self.error(root, "missing required key", path="name")
         else:
-            values["name"] = self.scalar(pairs["name"][1], "name", str, check=_nonempty)
-        if "description" in pairs:
-            values["description"] = self.scalar(pairs["description"][1], "description", str)
-        if "timeout_s" in pairs:
-            values["timeout_s"] = self.scalar(pairs["timeout_s"][1], "timeout_s", float, optional=True,
-                                              check=_positive)
-        if "resources" in pairs:
-            values["resources"] = self.resources(pairs["resources"][1])
-        if "model_defaults" in pairs:
-            values["model_defaults"] = self.model_defaults(pairs["model_defaults"][1])
-        if "efficiency" in pairs:
-            values["efficiency"] = self.efficiency(pairs["efficiency"][1])
-        training = self.training(pairs["training"][1], "training", TrainConfig()) if "training" in pairs else TrainConfig()
-        if "tasks" in pairs:
-            values["tasks"] = self.tasks(pairs["tasks"][1], training)
-        if "cost_length" in pairs:
-            values["cost_length"] = self.scalar(pairs["cost_length"][1], "cost_length", int, check=_within(1, MAX_COST_LENGTH))
+            values["name"] = self.scalar(keys["name"], str, _nonempty)
+        if "description" in keys:
+            values["description"] = self.scalar(keys["description"], str)
+        if "timeout_s" in keys:
+            values["timeout_s"] = self.scalar(keys["timeout_s"], float, positive, optional=True)
+        if "resources" in keys:
+            values["resources"] = self.resources(keys["resources"])
+        if "model_defaults" in keys:
+            values["model_defaults"] = self.model_defaults(keys["model_defaults"])
+        if "efficiency" in keys:
+            values["efficiency"] = self.efficiency(keys["efficiency"])
+        training = self.training(keys["training"], TrainConfig()) if "training" in keys else TrainConfig()
+        if "tasks" in keys:
+            values["tasks"] = self.tasks(keys["tasks"], training)
+        if "cost_length" in keys:
+            values["cost_length"] = self.scalar(keys["cost_length"], int, between(1, MAX_COST_LENGTH))
         elif isinstance(values.get("efficiency"), EfficiencyConfig):
             values["cost_length"] = values["efficiency"].context_length
-        if "tasks" not in pairs and "efficiency" not in pairs:
-            self.error(root, "tasks", "a protocol needs tasks (training) or an efficiency section, or both")
-        if self.errors:  # every _Invalid value has recorded its error
+        if "tasks" not in keys and "efficiency" not in keys:
+            self.error(root, "a protocol needs tasks (training) or an efficiency section, or both", path="tasks")
+        if self.problems:  # every INVALID value has recorded its error
             return None
-        return Protocol(source=self.source, **values)
+        return Protocol(source=self.problems.file, **values)
 
-    def resources(self, node: _Node) -> Any:
-        pairs = self.mapping(node, "resources", _RESOURCE_KEYS)
-        if pairs is None:
-            return _Invalid
+    def resources(self, node: Node) -> Any:
+        keys = self.mapping(node, _RESOURCE_KEYS)
+        if keys is None:
+            return INVALID
         values = {}
-        if "cpus" in pairs:
-            values["cpus"] = self.scalar(pairs["cpus"][1], "resources.cpus", int, check=_at_least(1))
-        if "gpus" in pairs:
-            values["gpus"] = self.scalar(pairs["gpus"][1], "resources.gpus", float, check=_at_least(0))
-        return _Invalid if _Invalid in values.values() else Resources(**values)
+        if "cpus" in keys:
+            values["cpus"] = self.scalar(keys["cpus"], int, at_least(1))
+        if "gpus" in keys:
+            values["gpus"] = self.scalar(keys["gpus"], float, at_least(0))
+        return INVALID if INVALID in values.values() else Resources(**values)
 
-    def model_defaults(self, node: _Node) -> Any:
-        pairs = self.mapping(node, "model_defaults", tuple(MODEL_DEFAULT_TYPES))
-        if pairs is None:
-            return _Invalid
+    def model_defaults(self, node: Node) -> Any:
+        keys = self.mapping(node, tuple(MODEL_DEFAULT_TYPES))
+        if keys is None:
+            return INVALID
         values = {}
-        for name, (_, value_node) in pairs.items():
-            check = _within(1 if MODEL_DEFAULT_TYPES[name] is int else 0, SIZE_CEILINGS[name]) if name in SIZE_CEILINGS else None
-            values[name] = self.scalar(value_node, f"model_defaults.{name}", MODEL_DEFAULT_TYPES[name], check=check)
-        if _Invalid in values.values():
-            return _Invalid
+        for name, value_node in keys.items():
+            kind = MODEL_DEFAULT_TYPES[name]
+            check = between(1 if kind is int else 0, SIZE_CEILINGS[name]) if name in SIZE_CEILINGS else None
+            values[name] = self.scalar(value_node, kind, check)
+        if INVALID in values.values():
+            return INVALID
         # Choices (channel_mixer, norm, ...) are checked by ModelSpec itself, one key at a time.
         for name, value in values.items():
             if name == "n_layers":
@@ -415,145 +328,131 @@ class _Reader:
             try:
                 ModelSpec(**{name: value})
             except ValueError as err:
-                self.error(pairs[name][1], f"model_defaults.{name}", str(err).split(": ", 1)[-1])
-                return _Invalid
+                self.error(keys[name], str(err).split(": ", 1)[-1])
+                return INVALID
         return values
 
-    def efficiency(self, node: _Node) -> Any:
-        pairs = self.mapping(node, "efficiency", _EFFICIENCY_KEYS)
-        if pairs is None:
-            return _Invalid
-        values = {name: self.scalar(v, f"efficiency.{name}", int, check=_within(1, MAX_LENGTH))
-                  for name, (_, v) in pairs.items()}
-        return _Invalid if _Invalid in values.values() else EfficiencyConfig(**values)
+    def efficiency(self, node: Node) -> Any:
+        keys = self.mapping(node, _EFFICIENCY_KEYS)
+        if keys is None:
+            return INVALID
+        values = {name: self.scalar(v, int, between(1, MAX_LENGTH)) for name, v in keys.items()}
+        return INVALID if INVALID in values.values() else EfficiencyConfig(**values)
 
-    def training(self, node: _Node, key: str, base: TrainConfig) -> Any:
+    def training(self, node: Node, base: TrainConfig) -> Any:
         """``base`` with the keys of the mapping at ``node`` replaced."""
-        pairs = self.mapping(node, key, _TRAIN_KEYS)
-        if pairs is None:
-            return _Invalid
+        keys = self.mapping(node, _TRAIN_KEYS)
+        if keys is None:
+            return INVALID
         values: dict[str, Any] = {}
-        for name, (_, value_node) in pairs.items():
-            path = f"{key}.{name}"
+        for name, value_node in keys.items():
             if name in ("batch_size", "eval_every", "eval_batch_size"):
-                values[name] = self.scalar(value_node, path, int, check=_at_least(1))
+                values[name] = self.scalar(value_node, int, at_least(1))
             elif name in ("max_steps", "epochs"):
-                values[name] = self.scalar(value_node, path, int, optional=True, check=_at_least(1))
+                values[name] = self.scalar(value_node, int, at_least(1), optional=True)
             elif name == "lr":
-                values[name] = self.numbers(value_node, path, _positive)
+                values[name] = self.numbers(value_node, positive)
             elif name == "weight_decay":
-                values[name] = self.numbers(value_node, path, _at_least(0))
+                values[name] = self.numbers(value_node, at_least(0))
             elif name == "warmup_fraction":
-                values[name] = self.scalar(value_node, path, float, check=_fraction)
+                values[name] = self.scalar(value_node, float, between(0, 1))
             elif name in ("min_lr", "grad_clip"):
-                values[name] = self.scalar(value_node, path, float, check=_at_least(0))
+                values[name] = self.scalar(value_node, float, at_least(0))
             elif name == "target_accuracy":
-                values[name] = self.scalar(value_node, path, float, optional=True, check=_fraction)
+                values[name] = self.scalar(value_node, float, between(0, 1), optional=True)
             elif name == "betas":
-                betas = self.numbers(value_node, path, _below_one)
-                if betas is not _Invalid and len(betas) != 2:
-                    self.error(value_node, path, f"expected two numbers [beta1, beta2], got {len(betas)}")
-                    betas = _Invalid
+                betas = self.numbers(value_node, _below_one)
+                if betas is not INVALID and len(betas) != 2:
+                    self.error(value_node, f"expected two numbers [beta1, beta2], got {len(betas)}")
+                    betas = INVALID
                 values[name] = betas
-        if _Invalid in values.values() or base is _Invalid:
-            return _Invalid
+        if INVALID in values.values() or base is INVALID:
+            return INVALID
         if values.get("max_steps") is not None and values.get("epochs") is not None:
-            self.error(pairs["epochs"][0], f"{key}.epochs", "give max_steps or epochs, not both")
-            return _Invalid
+            self.error(keys["epochs"], "give max_steps or epochs, not both", line=keys["epochs"].key_line)
+            return INVALID
         if ("max_steps" in values) != ("epochs" in values):
             # One budget given here replaces the other one inherited from ``base``.
             other = "epochs" if "max_steps" in values else "max_steps"
             values[other] = None
         return dataclasses.replace(base, **values)
 
-    def tasks(self, node: _Node, training: Any) -> Any:
-        if not isinstance(node, yaml.SequenceNode) or not node.value:
-            self.error(node, "tasks", f"expected a non-empty list of tasks, got {self._kind(node)}")
-            return _Invalid
+    def tasks(self, node: Node, training: Any) -> Any:
+        items = self.list_of(node, "tasks")
+        if items is None:
+            return INVALID
         labels: dict[str, int] = {}
-        entries = [self.task(item, i, training, labels) for i, item in enumerate(node.value)]
-        return _Invalid if _Invalid in entries else tuple(entries)
+        entries = [self.task(item, i, training, labels) for i, item in enumerate(items)]
+        return INVALID if INVALID in entries else tuple(entries)
 
-    def task(self, node: _Node, index: int, training: Any, labels: dict[str, int]) -> Any:
+    def task(self, node: Node, index: int, training: Any, labels: dict[str, int]) -> Any:
         """Task ``index`` of the list; ``labels`` maps the labels seen so far to their index."""
-        key = f"tasks[{index}]"
-        pairs = self.mapping(node, key, _TASK_KEYS)
-        if pairs is None:
-            return _Invalid
-        if "task" not in pairs:
-            self.error(node, f"{key}.task", "missing required key (the registered task name)")
-            return _Invalid
-        task_node = pairs["task"][1]
-        name = self.scalar(task_node, f"{key}.task", str)
-        if name is _Invalid:
-            return _Invalid
+        keys = self.mapping(node, _TASK_KEYS)
+        if keys is None:
+            return INVALID
+        if "task" not in keys:
+            self.error(node, "missing required key (the registered task name)", path=f"{node.path}.task")
+            return INVALID
+        task_node = keys["task"]
+        name = self.scalar(task_node, str)
+        if name is INVALID:
+            return INVALID
         if name not in TASKS:
-            self.error(task_node, f"{key}.task", f"unknown task {name!r}{_suggest(name, TASKS)}; known: {', '.join(sorted(TASKS))}")
-            return _Invalid
-        label = name
-        if "label" in pairs:
-            label = self.scalar(pairs["label"][1], f"{key}.label", str, check=_identifier)
+            self.error(task_node, f"unknown task {name!r}{did_you_mean(name, TASKS)}; known: {allowed_list(sorted(TASKS))}")
+            return INVALID
+        label = self.scalar(keys["label"], str, _identifier) if "label" in keys else name
         if label in labels:
-            self.error(pairs.get("label", pairs["task"])[1], f"{key}.label",
-                       f"{label!r} is already used by tasks[{labels[label]}]; give each a distinct label")
-        elif label is not _Invalid:
+            self.error(keys.get("label", task_node), f"{label!r} is already used by tasks[{labels[label]}]; "
+                                                      "give each a distinct label", path=f"{node.path}.label")
+        elif label is not INVALID:
             labels[label] = index
         config_fields = _float_fields(TASKS[name].config_cls)
-        params = self.task_params(pairs["params"][1], f"{key}.params", config_fields) if "params" in pairs else {}
-        vary = self.vary(pairs["vary"][1], f"{key}.vary", config_fields) if "vary" in pairs else {}
-        task_training = self.training(pairs["training"][1], f"{key}.training", training) if "training" in pairs else training
-        if _Invalid in (label, params, vary):
-            return _Invalid
-        settings = [("baseline", params, pairs.get("params", pairs["task"])[1], f"{key}.params")]
-        for param, (value_nodes, values) in vary.items():
-            for value_node, value in zip(value_nodes, values):
-                settings.append((f"{param}={value}", {**params, param: value}, value_node, f"{key}.vary.{param}"))
+        params = self.task_params(keys["params"], config_fields) if "params" in keys else {}
+        vary = self.vary(keys["vary"], config_fields) if "vary" in keys else {}
+        task_training = self.training(keys["training"], training) if "training" in keys else training
+        if INVALID in (label, params, vary):
+            return INVALID
+        params_path = f"{node.path}.params"
+        settings = [("baseline", params, keys.get("params", task_node), params_path)]
+        for param, items in vary.items():
+            for item, value in items:
+                settings.append((f"{param}={value}", {**params, param: value}, item, f"{node.path}.vary.{param}"))
         built = [self.setting(name, *setting) for setting in settings]
-        if _Invalid in built or task_training is _Invalid:
-            return _Invalid
+        if INVALID in built or task_training is INVALID:
+            return INVALID
         metrics = tuple(m for m in TASKS[name].metrics if m in TASK_METRICS)
         return TaskEntry(label=label, task=name, settings=tuple(built), training=task_training, metrics=metrics)
 
-    def task_params(self, node: _Node, key: str, config_fields: dict[str, bool]) -> Any:
+    def task_params(self, node: Node, config_fields: dict[str, bool]) -> Any:
         """Parameter values as written (the task config checks them); ``config_fields`` maps each
         parameter to whether it takes a float."""
-        pairs = self.mapping(node, key, tuple(config_fields))
-        if pairs is None:
-            return _Invalid
-        return {name: _task_value(value_node, config_fields[name]) for name, (_, value_node) in pairs.items()}
+        keys = self.mapping(node, tuple(config_fields))
+        if keys is None:
+            return INVALID
+        return {name: _task_value(value_node, config_fields[name]) for name, value_node in keys.items()}
 
-    def vary(self, node: _Node, key: str, config_fields: dict[str, bool]) -> Any:
-        pairs = self.mapping(node, key, tuple(config_fields))
-        if pairs is None:
-            return _Invalid
+    def vary(self, node: Node, config_fields: dict[str, bool]) -> Any:
+        keys = self.mapping(node, tuple(config_fields))
+        if keys is None:
+            return INVALID
         out = {}
-        for name, (_, value_node) in pairs.items():
-            if not isinstance(value_node, yaml.SequenceNode) or not value_node.value:
-                self.error(value_node, f"{key}.{name}", f"expected a non-empty list of values, got {self._kind(value_node)}")
-                return _Invalid
-            out[name] = (value_node.value, [_task_value(v, config_fields[name]) for v in value_node.value])
+        for name, value_node in keys.items():
+            items = self.list_of(value_node, "values")
+            if items is None:
+                return INVALID
+            out[name] = [(item, _task_value(item, config_fields[name])) for item in items]
         return out
 
-    def setting(self, task: str, setting_id: str, params: dict[str, Any], node: _Node, key: str) -> Any:
+    def setting(self, task: str, setting_id: str, params: dict[str, Any], node: Node, path: str) -> Any:
         """Build the task once, so a bad parameter value is reported here and not mid-search."""
         if task == "byte_lm" and isinstance(params.get("path"), str):
             params = {**params, "path": str(self.base_dir / Path(params["path"]).expanduser())}
         try:
             vocab = make_task(task, **params).vocab_size
         except (ValueError, FileNotFoundError) as err:
-            self.error(node, key, f"{task} ({setting_id}): {err}")
-            return _Invalid
+            self.error(node, f"{task} ({setting_id}): {err}", path=path)
+            return INVALID
         return TaskSetting(id=setting_id, params=params, vocab_size=vocab)
-
-
-class _InvalidType:
-    """Marker of a value that failed validation (its error is already recorded)."""
-
-    def __repr__(self) -> str:
-        return "<invalid>"
-
-
-_Invalid: Any = _InvalidType()
 
 
 def _float_fields(config_cls: type) -> dict[str, bool]:
@@ -562,44 +461,20 @@ def _float_fields(config_cls: type) -> dict[str, bool]:
     return {f.name: float in (typing.get_args(hints[f.name]) or (hints[f.name],)) for f in dataclasses.fields(config_cls)}
 
 
-def _task_value(node: _Node, takes_float: bool) -> Any:
-    value = _python(node)
-    if takes_float and isinstance(value, str) and isinstance(node, yaml.ScalarNode) and node.style is None:
-        return _float_or(value, value)  # a plain 1e-2, which YAML 1.1 reads as a string
+def _task_value(node: Node, takes_float: bool) -> Any:
+    """The value as written; a plain 1e-2, which YAML 1.1 reads as a string, is the number
+    when the parameter takes a float."""
+    value = node.plain_value()
+    if takes_float and isinstance(value, str) and node.plain:
+        try:
+            return float(value)
+        except ValueError:
+            return value
     return value
 
 
-def _float_or(text: str, default: Any) -> Any:
-    try:
-        return float(text)
-    except ValueError:
-        return default
-
-
-def _positive(value: float) -> str | None:
-    return None if value > 0 else f"must be > 0, got {value}"
-
-
-def _at_least(low: float) -> Callable[[float], str | None]:
-    def check(value: float) -> str | None:
-        return None if value >= low else f"must be >= {low}, got {value}"
-
-    return check
-
-
-def _within(low: float, high: float) -> Callable[[float], str | None]:
-    def check(value: float) -> str | None:
-        return None if low <= value <= high else f"must be in [{low:g}, {high:g}], got {value:g}"
-
-    return check
-
-
-def _fraction(value: float) -> str | None:
-    return None if 0.0 <= value <= 1.0 else f"must be in [0, 1], got {value}"
-
-
 def _below_one(value: float) -> str | None:
-    return None if 0.0 <= value < 1.0 else f"must be in [0, 1), got {value}"
+    return None if 0.0 <= value < 1.0 else "must be in [0, 1)"
 
 
 def _nonempty(value: str) -> str | None:
@@ -608,4 +483,4 @@ def _nonempty(value: str) -> str | None:
 
 def _identifier(value: str) -> str | None:
     ok = value and all(c.isalnum() or c in "_-" for c in value)
-    return None if ok else f"must be letters, digits, '_' or '-' (it names metrics), got {value!r}"
+    return None if ok else "must be letters, digits, '_' or '-' (it names metrics)"

@@ -1,7 +1,8 @@
 """Search spaces: the YAML grammar (docs/grammar.md), its validation with file:line errors,
 and the bridge to Optuna (define-by-run suggestion, grid enumeration, seeds, constraints)."""
 
-from dsf_search.space.errors import Problem, SpaceError
+from dsf_search.grammar import Problem
+from dsf_search.space.errors import SpaceError
 from dsf_search.space.loader import load_space
 from dsf_search.space.resolve import BuildError
 from dsf_search.space.seeds import OutsideSpace, Seed

@@ -18,8 +18,9 @@ from dsf_search.core.spec import (
     NORMS, OUTPUT_GATES, POSITIONALS, QUERY_SOURCES, READOUTS, SCALES, TRANSITIONS, WIRING_CHOICES, MixerSpec,
     ModelSpec,
 )
+from dsf_search.core.kinds import KIND_NAMES, is_kind
 from dsf_search.grammar.limits import SIZE_CEILINGS
-from dsf_search.space.errors import allowed_list, did_you_mean
+from dsf_search.grammar import allowed_list, did_you_mean
 
 _KINDS = {"str": str, "int": int, "float": float, "bool": bool}
 _CHOICES: dict[str, tuple[str, ...]] = {
@@ -47,15 +48,15 @@ class Axis:
 
     @property
     def type_name(self) -> str:
-        return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}[self.kind]
+        return KIND_NAMES[self.kind]
 
     def typed(self, value: Any) -> tuple[Any, str | None]:
         """(`value` as this axis' type, None) or (value, why it is not allowed): ints count as
         floats, bools never as numbers."""
-        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, self.kind) or (self.kind in (int, float) and isinstance(value, bool)):
+        if not is_kind(value, self.kind):
             return value, f"found {value!r}; {self.name} takes {self.type_name}"
+        if self.kind is float:
+            value = float(value)
         return value, self.problem(value)
 
     def problem(self, value: Any) -> str | None:

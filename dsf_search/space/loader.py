@@ -7,19 +7,17 @@ from pathlib import Path
 
 from dsf_search.core.checks import errors_of
 from dsf_search.evaluate.protocol import DEFAULT_COST_LENGTH
-from dsf_search.grammar import read_yaml_file
 from dsf_search.names import study_name_problem
 from dsf_search.space.axes import MODEL_DEFAULTS
 from dsf_search.space.coverage import unbuildable
+from dsf_search.grammar import INVALID, Node, Problems, read
 from dsf_search.grammar.limits import MAX_MODEL_BYTES
-from dsf_search.space.errors import Problems, SpaceError
+from dsf_search.space.errors import SpaceError
 from dsf_search.space.extent import oversized
 from dsf_search.space.model import read_model
-from dsf_search.space.reader import INVALID
 from dsf_search.space.resolve import Resolver
 from dsf_search.space.seeds import OutsideSpace, Seed, SeedReader
 from dsf_search.space.settings import CheckPolicy, SearchSettings, SettingsReader
-from dsf_search.space.source import Node, parse
 from dsf_search.space.space import Space
 from dsf_search.space.variables import CycleError, decision_order
 
@@ -32,15 +30,10 @@ def load_space(path: str | Path, evaluator: str | Path | None = None) -> Space:
     file's `evaluator:`, which then may be left out."""
     path = Path(path)
     problems = Problems(str(path))
-    text, flaw = read_yaml_file(path)
-    if text is None:
-        problems.add(flaw.line, flaw.path, f"cannot read the space file: {flaw.message}")
+    root = read(path, problems, "the space file", empty="the file is empty; a space needs at least name, model and objectives")
+    space = _Loader(path, problems, evaluator).load(root) if root is not None else None
+    if problems:
         raise SpaceError(problems.items)
-    root = parse(text, problems)
-    if root is None:
-        raise SpaceError(problems.items)
-    space = _Loader(path, problems, evaluator).load(root)
-    problems.raise_if_any()
     assert space is not None  # no problems means every section was read
     return space
 

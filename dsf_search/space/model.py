@@ -17,9 +17,7 @@ from dsf_search.space.axes import (
 )
 from dsf_search.space.condition import Condition, ConditionError, parse_condition
 from dsf_search.space.domains import Choice, Domain, Fixed, FloatRange, IntRange
-from dsf_search.space.errors import allowed_list, did_you_mean
-from dsf_search.space.reader import INVALID, Reader
-from dsf_search.space.source import Node
+from dsf_search.grammar import INVALID, Node, Reader, allowed_list, did_you_mean
 from dsf_search.space.variables import Branch, Variable, variable_key
 
 NAME = re.compile(r"[A-Za-z_]\w*")

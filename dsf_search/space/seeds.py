@@ -21,11 +21,9 @@ from dsf_search.space.axes import (
     MIXER_AXES, MIXER_DEFAULTS, MODEL_AXES, MODEL_DEFAULTS, MODEL_ORDER, pattern_names, pattern_text,
 )
 from dsf_search.space.domains import Choice, Domain, show
-from dsf_search.space.errors import allowed_list, did_you_mean
+from dsf_search.grammar import INVALID, Node, Reader, allowed_list, did_you_mean
 from dsf_search.space.model import ModelSection
-from dsf_search.space.reader import INVALID, Reader
 from dsf_search.space.resolve import BuildError, Resolver, preset_axes
-from dsf_search.space.source import Node
 from dsf_search.space.variables import Variable, variable_key
 
 

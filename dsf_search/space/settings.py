@@ -16,9 +16,7 @@ from dsf_search.core.checks import CODES
 from dsf_search.core.cost import analytic_cost
 from dsf_search.core.spec import ModelSpec
 from dsf_search.evaluate.protocol import MAX_COST_LENGTH, Protocol, ProtocolError, load_protocol
-from dsf_search.space.errors import allowed_list, did_you_mean
-from dsf_search.space.reader import INVALID, Reader, between
-from dsf_search.space.source import Node
+from dsf_search.grammar import INVALID, Node, Reader, allowed_list, between, did_you_mean
 
 COSTS = ("params", "state_bytes", "flops_per_token")
 LENGTH_COSTS = ("state_bytes", "flops_per_token")
@@ -117,7 +115,11 @@ class SettingsReader(Reader):
             return load_protocol(path)
         except (ProtocolError, UnicodeDecodeError) as err:
             if isinstance(err, ProtocolError) and _looks_like_protocol(path):
-                self.problems.add(line, "evaluator", f"the evaluation protocol {str(path)!r} is invalid: " + "; ".join(err.errors))
+                # The protocol's own problems, under its own file and line.
+                self.problems.extend(err.problems)
+                count = len(err.problems)
+                self.problems.add(line, "evaluator", f"the evaluation protocol {str(path)!r} is invalid "
+                                                     f"({count} error{'s' if count != 1 else ''} in it, listed under its name)")
             else:  # some other file: name it, never echo what it holds
                 self.problems.add(line, "evaluator", f"{str(path)!r} is not an evaluation protocol (a YAML mapping with "
                                                      f"`tasks:`); its content is not shown")

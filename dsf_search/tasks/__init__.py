@@ -14,8 +14,8 @@ Registered tasks (``TASKS``): the six MAD tasks (``in_context_recall``,
 from __future__ import annotations
 
 import dataclasses
-import difflib
 
+from dsf_search.core.registry import did_you_mean
 from dsf_search.tasks.base import IGNORE_INDEX, Task, TaskConfig, TaskData
 from dsf_search.tasks.compression import Compression, CompressionConfig
 from dsf_search.tasks.copying import Copying, CopyingConfig, SelectiveCopying, SelectiveCopyingConfig
@@ -69,12 +69,12 @@ def make_task(name: str, **params: object) -> Task:
             required parameter, or a parameter of the wrong type or out of range.
     """
     if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}{_suggest(name, TASKS)}; known tasks: {', '.join(sorted(TASKS))}")
+        raise ValueError(f"unknown task {name!r}{did_you_mean(name, TASKS)}; known tasks: {', '.join(sorted(TASKS))}")
     cls = TASKS[name]
     fields = {f.name: f for f in dataclasses.fields(cls.config_cls)}
     unknown = [key for key in params if key not in fields]
     if unknown:
-        hints = "".join(f"\n  {key!r}{_suggest(key, fields)}" for key in unknown)
+        hints = "".join(f"\n  {key!r}{did_you_mean(key, fields)}" for key in unknown)
         raise ValueError(f"unknown parameter(s) for task {name!r}:{hints}\nvalid parameters: {', '.join(fields)}")
     missing = [
         key
@@ -86,9 +86,6 @@ def make_task(name: str, **params: object) -> Task:
     return cls(cls.config_cls(**params))
 
 
-def _suggest(word: str, choices: object) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=3)
-    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
 
 __all__ = [

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from dsf_search.core.kinds import is_kind
+
 IGNORE_INDEX = -100
 
 # Spawn keys of the two splits: each split draws from its own generator stream, derived
@@ -66,13 +68,7 @@ def _check_type(owner: str, name: str, value: object, hint: object) -> None:
     for kind in allowed:
         if kind is type(None) and value is None:
             return
-        if kind is bool and isinstance(value, bool):
-            return
-        if kind is int and isinstance(value, int) and not isinstance(value, bool):
-            return
-        if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return
-        if kind is str and isinstance(value, str):
+        if kind in (bool, int, float, str) and is_kind(value, kind):
             return
     names = " | ".join(getattr(k, "__name__", str(k)) for k in allowed)
     raise ValueError(f"{owner}.{name} must be {names}, got {value!r} ({type(value).__name__})")

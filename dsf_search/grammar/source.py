@@ -1,20 +1,21 @@
-"""The YAML text of a space as a tree of `Node`s that remember their line and key path.
+"""A YAML file as a tree of `Node`s that remember their line and key path.
 
 `yaml.compose` keeps the marks that `yaml.safe_load` throws away; scalars are converted with
 PyYAML's safe constructor, so values are exactly what `safe_load` would give. The text is
-scanned first (dsf_search.grammar): deep nesting, alias bombs, custom tags and merge keys are
-refused with their line before anything is composed.
+scanned first (guard.py): deep nesting, alias bombs, custom tags and merge keys are refused with
+their line before anything is composed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from dsf_search.grammar import error_line, error_text, scan_yaml
-from dsf_search.space.errors import Problems
+from dsf_search.grammar.guard import error_line, error_text, read_yaml_file, scan_yaml
+from dsf_search.grammar.problems import Problems
 
 
 @dataclass
@@ -53,16 +54,15 @@ class Node:
         return self.value
 
     def describe(self) -> str:
-        """What was found, for error messages: 'a mapping', 'a list', "string 'abc'"."""
+        """What was found, for error messages: 'a mapping', 'a list', "str 'abc'", 'bool True'."""
         if self.is_mapping:
             return "a mapping"
         if self.is_list:
             return "a list" if self.value else "an empty list"
         if self.value is None:
             return "nothing (null)"
-        kind = {bool: "boolean", int: "integer", float: "number", str: "string"}.get(type(self.value), type(self.value).__name__)
         shown = repr(self.value)
-        return f"{kind} {shown if len(shown) <= 60 else shown[:50] + '...' + shown[-6:]}"
+        return f"{type(self.value).__name__} {shown if len(shown) <= 60 else shown[:50] + '...' + shown[-6:]}"
 
 
 def child_path(path: str, key: str | int) -> str:
@@ -91,7 +91,7 @@ def _convert(node: yaml.Node, path: str, key_line: int, problems: Problems) -> N
             kline = key_node.start_mark.line + 1
             key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
-                problems.add(kline, path, f"keys must be plain names, found {key!r}")
+                problems.add(kline, path, f"keys must be plain names, got {key!r}")
                 continue
             if key in items:
                 problems.add(kline, child_path(path, key), f"duplicate key (first given on line {items[key].key_line})")
@@ -105,8 +105,9 @@ def _convert(node: yaml.Node, path: str, key_line: int, problems: Problems) -> N
     return Node(_scalar(node), line, path, key_line, plain=node.style is None)
 
 
-def parse(text: str, problems: Problems) -> Node | None:
-    """The tree of `text`, or None (with the syntax error or the scan's flaws recorded at their line)."""
+def parse(text: str, problems: Problems, empty: str = "the file is empty") -> Node | None:
+    """The tree of `text`, or None (with the syntax error, the scan's flaws or `empty` recorded
+    at their line)."""
     flaws = scan_yaml(text)
     for flaw in flaws:
         problems.add(flaw.line, flaw.path, flaw.message)
@@ -117,9 +118,18 @@ def parse(text: str, problems: Problems) -> Node | None:
     except yaml.YAMLError as err:
         context, context_mark = getattr(err, "context", None), getattr(err, "context_mark", None)
         where = f" ({context} on line {context_mark.line + 1})" if context and context_mark else ""
-        problems.add(error_line(err, text), "", f"YAML syntax error: {error_text(err)}{where}")
+        problems.add(error_line(err, text), "", f"not valid YAML (YAML syntax error): {error_text(err)}{where}")
         return None
     if root is None:
-        problems.add(1, "", "the file is empty; a space needs at least name, model and objectives")
+        problems.add(1, "", empty)
         return None
     return _convert(root, "", 1, problems)
+
+
+def read(path: Path, problems: Problems, what: str, empty: str = "the file is empty") -> Node | None:
+    """The tree of the file at `path`, or None with why not recorded ('cannot read {what}: ...')."""
+    text, flaw = read_yaml_file(path)
+    if text is None:
+        problems.add(flaw.line, flaw.path, f"cannot read {what}: {flaw.message}")
+        return None
+    return parse(text, problems, empty)
