@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from dsf_search.cli.evaluate import DEFAULT_EVALUATOR
+from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import MAX_MAP_LEN, SEED, output_file, whole
 from dsf_search.evaluate import candidate_spec, load_protocol
 from dsf_search.results import plots
@@ -14,7 +15,7 @@ from dsf_search.results.extras import pyplot
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "coefficients", help="draw the coefficient map alpha_ij of one model, per layer and head",
+        "coefficients", help=summary("coefficients"),
         description="Build a zoo preset (sized by the protocol's model defaults) or a ModelSpec YAML, optionally "
                     "train it briefly on a task of the protocol, and draw alpha_ij (the weight of v_j in output i) "
                     "of every layer and head on one test sequence of that task. Needs matplotlib: "

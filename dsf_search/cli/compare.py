@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import study_name
 from dsf_search.cli.results import add_output_options, add_study_options
 from dsf_search.results import load_study, objectives_of, table
@@ -13,7 +14,7 @@ from dsf_search.results.formats import write
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "compare", help="studies side by side, or per-value summaries of a design axis",
+        "compare", help=summary("compare"),
         description="Without --by: one row per study (trial counts by state, Pareto size, best and median of "
                     "each maximized objective, median of each minimized one), e.g. one space under two "
                     "protocols. With --by AXIS: for each value of AXIS (a column such as layers.0.transition, "

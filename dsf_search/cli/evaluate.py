@@ -10,6 +10,7 @@ from typing import TextIO
 
 import pandas as pd
 
+from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import SEED, number
 from dsf_search.errors import InputError
 from dsf_search.evaluate import DEVICES, EvalResult, ProgressEvent, candidate_spec, evaluate, load_protocol
@@ -21,7 +22,7 @@ _REDRAW_S = 0.2  # a terminal line redraw at most this often: steps come far fas
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "evaluate", help="train and measure one candidate under an evaluation protocol",
+        "evaluate", help=summary("evaluate"),
         description="Evaluate a zoo preset (sized by the protocol's model defaults) or a ModelSpec YAML file: "
                     "train it on the protocol's tasks, measure its efficiency, print the per-task table "
                     "and the metrics. Exit 1 when the evaluation failed (diverged, oom, timeout, error).",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import MAX_MAP_LEN, SEED, study_name, whole
 from dsf_search.cli.results import add_study_options
 from dsf_search.results.coefficients import DEFAULT_MAX_LEN
@@ -14,7 +15,7 @@ MAX_MAPS = 100
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "report", help="an HTML report of a study (Pareto fronts, axis effects, importances, failures, coefficient maps)",
+        "report", help=summary("report"),
         description="Write index.html and its PNG figures: the Pareto front of quality against each cost with the "
                     "seed architectures labelled, quality per value of each design axis, parameter importances "
                     "(PED-ANOVA), a failure summary, and the coefficient maps alpha_ij of the best candidates on "

@@ -6,6 +6,7 @@ import argparse
 
 import pandas as pd
 
+from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import output_file, study_name, whole
 from dsf_search.errors import InputError
 from dsf_search.results import groups, load_study, objectives_of, pareto, table
@@ -33,7 +34,7 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "results", help="the results table of a study: query, sort, export",
+        "results", help=summary("results"),
         description="One row per trial: number, state, objectives, design axes by path (layers.0.transition; "
                     "'-' where inactive), search decisions (param.*), per-task metrics (acc.*), other metrics, "
                     "analytic costs (cost.*), timings (time.*), device, hash, seed architecture, findings, failure. "

@@ -7,6 +7,7 @@ import dataclasses
 import signal
 import sys
 
+from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import SEED, number, study_name, whole
 from dsf_search.errors import InputError
 from dsf_search.results.export import refresh_after_run
@@ -29,7 +30,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="search a space: Optuna asks, Ray evaluates, results land in the study",
+    p = sub.add_parser("run", help=summary("run"),
                        description="Run (or continue) the search of SPACE until the study holds --trials COMPLETE trials.")
     p.add_argument("space", help="search space YAML (see docs/grammar.md)")
     p.add_argument("--study", type=study_name, help="study name (default: the space's name)")
@@ -44,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_common(p)
     p.set_defaults(run=run)
 
-    r = sub.add_parser("resume", help="continue a study with the settings it was run with",
+    r = sub.add_parser("resume", help=summary("resume"),
                        description="Continue STUDY: orphaned trials are re-queued and the search runs to its target.")
     r.add_argument("study", type=study_name, help="study name")
     _add_common(r)

@@ -7,6 +7,7 @@ import json
 
 import optuna
 
+from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import SEED, whole
 from dsf_search.space import load_space
 
@@ -14,7 +15,7 @@ MAX_SAMPLES = 100_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sample", help="draw random candidates from a search space (no training)",
+    p = sub.add_parser("sample", help=summary("sample"),
                        description="Draw K candidates from SPACE with a seeded random sampler (an in-memory "
                                    "Optuna study) and print each canonical spec with its hash, analytic costs and "
                                    "design-check findings, marking those the constraints or checks reject.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import study_name
 from dsf_search.results import objectives_of, pareto, table
 from dsf_search.results.table import load_study
@@ -15,7 +16,7 @@ LAST_FAILURES = 5
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("status", help="state counts, Pareto size and recent failures of a study")
+    p = sub.add_parser("status", help=summary("status"))
     p.add_argument("study", type=study_name, help="study name")
     p.add_argument("--storage", help="Optuna storage URL or journal path (default results/<study>/journal.log)")
     p.add_argument("--root", default=str(DEFAULT_ROOT), help="folder of the embedded studies (default results/)")

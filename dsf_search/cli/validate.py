@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+
+from dsf_search.cli.commands import summary
 from collections import Counter
 
 from dsf_search.space import Space, load_space
@@ -12,7 +14,7 @@ SURVEY_LIMIT = 2000  # candidates checked one by one at most (a few ms each)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="check a search space file; show its axes, size, seeds and findings",
+    p = sub.add_parser("validate", help=summary("validate"),
                        description="Validate SPACE (every error at once, with file:line and key path; exit 2 on any). "
                                    "On success print the searched axes with their domains and conditions, the fixed "
                                    "axes, the size of the space, the constraints, and each seed with its analytic "

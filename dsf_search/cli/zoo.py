@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 
+from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import whole
 from dsf_search.core import zoo
 from dsf_search.core.cost import params, state_bytes
@@ -18,7 +19,7 @@ MAX_WIDTH = 65536
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("zoo", help="list the known architectures (presets), or show one in full",
+    p = sub.add_parser("zoo", help=summary("zoo"),
                        description="Without NAME: one row per preset. With NAME: its full spec and update rule.")
     p.add_argument("name", nargs="?", help="preset to show in full")
     p.add_argument("--d-model", type=whole(1, MAX_WIDTH), default=TABLE_WIDTH, help=f"model width for sizes (default {TABLE_WIDTH})")

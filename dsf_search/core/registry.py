@@ -18,10 +18,11 @@ their own lists of names. Adding an option is one object (plus its tests).
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from dsf_search.suggest import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,6 @@ class Option:
 
 
 T = TypeVar("T", bound=Option)
-
-
-def did_you_mean(word: object, choices: Iterable[object]) -> str:
-    """' (did you mean 'x'?)' for the closest of `choices` to `word`, or '' when none is close:
-    the one suggestion every error of the project makes (the grammar re-exports it)."""
-    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
-    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 class Registry(Generic[T]):

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER, NORMALIZATIONS, READOUTS, TRANSITIONS
-from dsf_search.core.kinds import is_kind
-from dsf_search.core.registry import did_you_mean
+from dsf_search.kinds import is_kind
+from dsf_search.suggest import did_you_mean
 from dsf_search.core.gates import GATES as GATE_OPTIONS
 from dsf_search.core.injections import INJECTIONS as INJECTION_OPTIONS
 from dsf_search.core.wiring import DEFAULT_WIRING, HEADWISE_BLOCK, WIRINGS

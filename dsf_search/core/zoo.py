@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dsf_search.core.registry import did_you_mean
+from dsf_search.suggest import did_you_mean
 from dsf_search.core.spec import MixerSpec, ModelSpec
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dsf_search.core.registry import did_you_mean
+from dsf_search.suggest import did_you_mean
 from dsf_search.errors import InputError
 
 __all__ = ["FileErrors", "Problem", "Problems", "allowed_list", "did_you_mean"]

@@ -8,7 +8,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from dsf_search.core.kinds import KIND_NAMES, is_kind
+from dsf_search.kinds import KIND_NAMES, is_kind
 from dsf_search.grammar.problems import Problems, allowed_list, did_you_mean
 from dsf_search.grammar.source import Node
 
@@ -59,7 +59,7 @@ class Reader:
         return out
 
     def scalar(self, node: Node, kind: type, check: Check | None = None, optional: bool = False) -> Any:
-        """A scalar of type `kind` (core.kinds: ints count as numbers, bools never do; a plain
+        """A scalar of type `kind` (dsf_search.kinds: ints count as numbers, bools never do; a plain
         1e-3, a string to YAML 1.1, is the number), None for null when `optional`. A failed
         `check` returns its message; one that starts with 'must' gets ', got VALUE' appended."""
         value = node.value

@@ -18,7 +18,7 @@ from dsf_search.core.spec import (
     NORMS, OUTPUT_GATES, POSITIONALS, QUERY_SOURCES, READOUTS, SCALES, TRANSITIONS, WIRING_CHOICES, MixerSpec,
     ModelSpec,
 )
-from dsf_search.core.kinds import KIND_NAMES, is_kind
+from dsf_search.kinds import KIND_NAMES, is_kind
 from dsf_search.grammar.limits import SIZE_CEILINGS
 from dsf_search.grammar import allowed_list, did_you_mean
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from dsf_search.core.registry import did_you_mean
+from dsf_search.suggest import did_you_mean
 from dsf_search.tasks.base import IGNORE_INDEX, Task, TaskConfig, TaskData
 from dsf_search.tasks.compression import Compression, CompressionConfig
 from dsf_search.tasks.copying import Copying, CopyingConfig, SelectiveCopying, SelectiveCopyingConfig

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from dsf_search.core.kinds import is_kind
+from dsf_search.kinds import is_kind
 
 IGNORE_INDEX = -100
 
