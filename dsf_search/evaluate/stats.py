@@ -19,12 +19,12 @@ _SIMPSON_INTERVALS = 2000  # even; the t density is smooth: the quantiles agree 
 _BISECTION_STEPS = 50
 
 
-def _t_density(x: float, df: int) -> float:
+def _t_density(x: float, df: float) -> float:
     log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
     return math.exp(log_c - (df + 1) / 2 * math.log1p(x * x / df))
 
 
-def t_cdf(x: float, df: int) -> float:
+def t_cdf(x: float, df: float) -> float:
     """P(T <= x) for Student's t with `df` degrees of freedom."""
     if x < 0:
         return 1.0 - t_cdf(-x, df)
@@ -35,9 +35,14 @@ def t_cdf(x: float, df: int) -> float:
     return 0.5 + total * h / 3
 
 
-@lru_cache(maxsize=256)
-def t_quantile(p: float, df: int) -> float:
-    """The x with P(T <= x) = p (0.5 <= p < 1), Student's t with `df` >= 1 degrees of freedom."""
+def t_quantile(p: float, df: float) -> float:
+    """The x with P(T <= x) = p (0.5 <= p < 1), Student's t with `df` >= 1 degrees of freedom
+    (not necessarily an integer: Welch's df is not; it is rounded to 1e-3 for the cache)."""
+    return _t_quantile(p, round(float(df), 3))
+
+
+@lru_cache(maxsize=1024)
+def _t_quantile(p: float, df: float) -> float:
     if not 0.5 <= p < 1 or df < 1:
         raise ValueError(f"t_quantile needs 0.5 <= p < 1 and df >= 1, got p={p}, df={df}")
     low, high = 0.0, 1.0
@@ -75,3 +80,34 @@ def summarize(values: Sequence[float], confidence: float = CONFIDENCE) -> Summar
     s = math.sqrt(math.fsum((x - m) ** 2 for x in values) / (n - 1))
     half = t_quantile(0.5 + confidence / 2, n - 1) * s / math.sqrt(n)
     return Summary(n, m, s, m - half, m + half)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """mean(a) - mean(b) with its 95% Welch interval (None when a group has fewer than 2 values)."""
+
+    n_a: int
+    n_b: int
+    diff: float
+    ci_low: float | None
+    ci_high: float | None
+
+
+def difference(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE) -> Difference:
+    """Difference of means with Welch's t interval: se = sqrt(s_a^2/n_a + s_b^2/n_b), df by
+    Welch-Satterthwaite, (m_a - m_b) -+ t_{df} * se.
+
+    Raises:
+        ValueError: an empty group.
+    """
+    sa, sb = summarize(a), summarize(b)
+    diff = sa.mean - sb.mean
+    if sa.std is None or sb.std is None:
+        return Difference(sa.n, sb.n, diff, None, None)
+    va, vb = sa.std ** 2 / sa.n, sb.std ** 2 / sb.n
+    se = math.sqrt(va + vb)
+    if se == 0.0:
+        return Difference(sa.n, sb.n, diff, diff, diff)
+    df = max(1.0, (va + vb) ** 2 / (va ** 2 / (sa.n - 1) + vb ** 2 / (sb.n - 1)))
+    half = t_quantile(0.5 + confidence / 2, df) * se
+    return Difference(sa.n, sb.n, diff, diff - half, diff + half)

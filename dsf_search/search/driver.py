@@ -29,6 +29,7 @@ from dsf_search.search.executor import RayExecutor, SerialExecutor, start_ray
 from dsf_search.search.lock import DriverLock
 from dsf_search.search.progress import ProgressLine
 from dsf_search.search.samplers import make_sampler
+from dsf_search.search.statistic import objective_value
 from dsf_search.search.storage import DEFAULT_ROOT, is_embedded, open_storage, study_dir
 from dsf_search.search.worker import EvaluateFn, Job
 from dsf_search.space import Space, load_space
@@ -336,14 +337,14 @@ class Driver:
         for name in self.objectives:
             if name not in metrics:
                 return None, f"the evaluation produced no metric {name!r} (it produced: {', '.join(sorted(metrics))})"
-            value = float(metrics[name])
+            value = objective_value(metrics, name, self.space.objectives[name], self.space.search.statistic)
             if not math.isfinite(value):
                 return None, f"objective {name!r} is not finite ({value})"
             values.append(value)
         return values, ""
 
     def _reuse(self, study: optuna.Study, trial: Trial, source: optuna.trial.FrozenTrial) -> None:
-        for key in (A.METRICS, A.TASKS, A.TIMINGS, A.DEVICE, A.NODE, A.STATUS, A.FAILURE, A.FAILURE_KIND):
+        for key in (A.METRICS, A.TASKS, A.TIMINGS, A.DEVICE, A.NODE, A.STATUS, A.FAILURE, A.FAILURE_KIND, A.PER_SEED):
             if key in source.user_attrs:
                 trial.set_user_attr(key, source.user_attrs[key])
         trial.set_user_attr(A.DUPLICATE_OF, source.number)

@@ -22,6 +22,7 @@ COSTS = ("params", "state_bytes", "flops_per_token")
 LENGTH_COSTS = ("state_bytes", "flops_per_token")
 DIRECTIONS = ("maximize", "minimize")
 SAMPLERS = ("tpe", "nsga2", "nsga3", "gp", "random", "grid")
+STATISTICS = ("mean", "lower_bound")
 DEFAULT_TRIALS = 50
 _CONSTRAINT = re.compile(r"\s*(?P<cost>[A-Za-z_]\w*)\s*(?:\(\s*(?P<length>[^)]*?)\s*\))?\s*(?P<op>[<>=!]+)\s*(?P<bound>\S.*?)\s*")
 
@@ -52,14 +53,29 @@ class Constraint:
 
 
 @dataclass(frozen=True)
+class Rung:
+    """A screening rung of a fidelity ladder: its protocol, and which share of its candidates
+    go on to the next rung (`keep`, at least `min` of them)."""
+
+    evaluator: Path
+    protocol: Protocol
+    keep: float = 0.5
+    min: int = 3
+
+
+@dataclass(frozen=True)
 class SearchSettings:
     """How the study runs: the Optuna sampler, the number of trials (seeds included), how many
-    run at once, the sampler's random seed."""
+    run at once, the sampler's random seed, the statistic objectives rank by over the
+    protocol's seeds (`mean`, or `lower_bound`: the pessimistic end of the 95% interval), and
+    the screening rungs of a fidelity ladder (before the space's own evaluator)."""
 
     sampler: str = "tpe"
     trials: int | None = DEFAULT_TRIALS
     parallelism: int = 1
     seed: int = 0
+    statistic: str = "mean"
+    ladder: tuple[Rung, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,8 +186,8 @@ class SettingsReader(Reader):
             out[name] = metrics[name]
         return out
 
-    def search(self, node: Node) -> SearchSettings | Any:
-        keys = self.mapping(node, ("sampler", "trials", "parallelism", "seed"))
+    def search(self, node: Node, space_file: Path) -> SearchSettings | Any:
+        keys = self.mapping(node, ("sampler", "trials", "parallelism", "seed", "statistic", "ladder"))
         if keys is None:
             return INVALID
         values: dict[str, Any] = {}
@@ -186,7 +202,34 @@ class SettingsReader(Reader):
             values["parallelism"] = self.scalar(keys["parallelism"], int, at_least(1))
         if "seed" in keys:
             values["seed"] = self.scalar(keys["seed"], int, at_least(0))
+        if "statistic" in keys:
+            values["statistic"] = self.scalar(keys["statistic"], str, lambda v: None if v in STATISTICS else
+                                              f"found {v!r}; allowed: {allowed_list(STATISTICS)}{did_you_mean(v, STATISTICS)}")
+        if "ladder" in keys:
+            values["ladder"] = self.ladder(keys["ladder"], space_file)
         return INVALID if INVALID in values.values() else SearchSettings(**values)
+
+    def ladder(self, node: Node, space_file: Path) -> tuple[Rung, ...] | Any:
+        """`[{evaluator: PATH, keep: FRACTION, min: N}, ...]`: the screening rungs, cheapest first."""
+        items = self.list_of(node, "rungs like {evaluator: ../evaluators/screen.yaml, keep: 0.5, min: 3}")
+        if items is None:
+            return INVALID
+        rungs = []
+        for item in items:
+            keys = self.mapping(item, ("evaluator", "keep", "min"), required=("evaluator",))
+            if keys is None:
+                return INVALID
+            path, protocol = self.evaluator(keys["evaluator"], space_file)
+            values: dict[str, Any] = {}
+            if "keep" in keys:
+                values["keep"] = self.scalar(keys["keep"], float, lambda v: None if 0 < v <= 1 else
+                                             f"found {v}; keep is the fraction promoted, in (0, 1]")
+            if "min" in keys:
+                values["min"] = self.scalar(keys["min"], int, at_least(1))
+            if protocol is None or INVALID in values.values():
+                return INVALID
+            rungs.append(Rung(path, protocol, **values))
+        return tuple(rungs)
 
     def checks(self, node: Node, default_length: int) -> CheckPolicy | Any:
         keys = self.mapping(node, ("length", "errors", "ignore"))
