@@ -105,13 +105,13 @@ def combine(results: Sequence[EvalResult]) -> EvalResult:
 
 def combine_outcomes(outcomes: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """:func:`combine` for the plain dicts a search worker returns (``EvalResult.to_dict()``
-    plus node, pid, worker_s); the combined dict keeps each seed's worker wall time in
-    ``per_seed[i]["wall_s"]`` and ``worker_s`` is the longest one."""
+    plus node, pid, worker_s); the combined dict keeps each seed's worker wall time, node and
+    process in ``per_seed[i]`` ("wall_s", "node", "pid") and ``worker_s`` is the longest one."""
     results = [from_dict(o) for o in outcomes]
     out = combine(results).to_dict()
     for record, outcome in zip(out["per_seed"], outcomes):
         record["wall_s"] = outcome.get("worker_s")
-        record["node"] = outcome.get("node")
+        record["node"], record["pid"] = outcome.get("node"), outcome.get("pid")
         if outcome.get("traceback"):
             record["traceback"] = outcome["traceback"]
     walls = [o["worker_s"] for o in outcomes if o.get("worker_s") is not None]

@@ -29,6 +29,7 @@ from dsf_search.search.executor import RayExecutor, SerialExecutor, start_ray
 from dsf_search.search.lock import DriverLock
 from dsf_search.search.progress import ProgressLine
 from dsf_search.search.samplers import make_sampler
+from dsf_search.search.seeded import fan_out
 from dsf_search.search.statistic import objective_value
 from dsf_search.search.storage import DEFAULT_ROOT, is_embedded, open_storage, study_dir
 from dsf_search.search.worker import EvaluateFn, Job
@@ -220,7 +221,7 @@ class Driver:
                 target = size
             progress = ProgressLine(self.out, target, self.objectives, [self.space.objectives[o] for o in self.objectives],
                                     enabled=self.show_progress)
-            executor = self._executor()
+            executor = fan_out(self._executor(), self.space.protocol.seeds)  # one job per seed
             exhausted = False
             try:
                 exhausted = self._loop(study, executor, target, progress, start)
