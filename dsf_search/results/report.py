@@ -170,6 +170,18 @@ def _importances(page: Page, out: Path, study: optuna.Study, objectives: dict[st
                  page.image(path, "importances"))
 
 
+def _ladder(page: Page, study_name: str, storage: str | None, root: str | Path) -> None:
+    """The rungs of a fidelity ladder and how well each screen ranked like the later rungs."""
+    from dsf_search.results.ladder import agreement, rungs
+
+    table_ = rungs(study_name, storage, root)
+    if table_.empty:
+        return
+    page.section("Fidelity ladder", note("one study per rung; rank agreement of quality between rungs over the "
+                                         "candidates evaluated at both, with 95% bootstrap intervals"),
+                 html_table(table_), html_table(agreement(study_name, storage, root)))
+
+
 def _failures(page: Page, df: pd.DataFrame) -> None:
     bad = df[df["state"].isin(["FAIL", "PRUNED"])]
     if bad.empty:
@@ -223,6 +235,7 @@ def build_report(study_name: str, storage: str | None = None, root: str | Path =
     best = _front(page, folder, df, objectives, axes)
     _axes(page, folder, df, objectives, axes)
     _importances(page, folder, study, objectives)
+    _ladder(page, study_name, storage, root)
     _failures(page, df)
     protocol, why = study_protocol(study, evaluator)
     _maps(page, folder, study, best, protocol, why, maps, train_steps, max_len, seed)

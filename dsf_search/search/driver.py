@@ -390,6 +390,16 @@ def run_search(space_path: str, evaluate_fn: EvaluateFn | None = None, out: Text
     """Load the space, resolve the settings and run the driver (the `dsf-search run` job)."""
     space = load_space(space_path)
     settings = resolve_settings(space, space_path, **options)
+    return _search(settings, space, evaluate_fn, out, show_progress)
+
+
+def _search(settings: RunSettings, space: Space, evaluate_fn: EvaluateFn | None, out: TextIO,
+            show_progress: bool) -> Summary:
+    """A plain search, or the rungs of the space's fidelity ladder (the last rung's summary)."""
+    if space.search.ladder:
+        from dsf_search.search.ladder import run_ladder  # the ladder drives this module's Driver
+
+        return run_ladder(settings, space, evaluate_fn, out, show_progress).final
     return Driver(settings, space, evaluate_fn, out, show_progress).run()
 
 
@@ -405,10 +415,13 @@ def resume_search(study: str, storage: str | None = None, root: str | Path = DEF
     if not recorded:
         raise InputError(f"study {study!r} has no recorded run settings; run it with `dsf-search run SPACE --study {study}`")
     settings = RunSettings(**recorded)
+    ladder = handle.user_attrs.get("ladder")  # a rung of a fidelity ladder resumes the whole ladder
+    if ladder:
+        settings = dataclasses.replace(settings, study=ladder["rungs"][-1]["study"])
     if overrides is not None:
         settings = overrides(settings)
     space_path = Path(settings.space)
     if not space_path.exists():
         raise InputError(f"study {study!r} was run from {space_path}, which no longer exists")
     space = load_space(space_path)
-    return Driver(settings, space, evaluate_fn, out, show_progress).run()
+    return _search(settings, space, evaluate_fn, out, show_progress)
