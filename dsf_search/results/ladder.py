@@ -23,6 +23,9 @@ from dsf_search.search.ladder import STUDY_LADDER
 from dsf_search.search.storage import DEFAULT_ROOT
 
 
+FEW_PAIRS = 6  # below this, resamples mostly repeat or tie the same few candidates
+
+
 def ladder_of(study: optuna.Study) -> dict[str, Any] | None:
     """The ladder record of a rung study (None for a study that is not a rung)."""
     return study.user_attrs.get(STUDY_LADDER)
@@ -93,7 +96,8 @@ def format_ladder(study: str, storage: str | None = None, root: str | Path = DEF
     table = rungs(study, storage, root)
     if table.empty:
         return ""
-    lines = ["fidelity ladder (one study per rung):", table.astype(object).fillna("-").to_string(index=False)]
+    shown = table.assign(wall_s=table["wall_s"].map(lambda v: "-" if v is None or pd.isna(v) else f"{v:.0f}"))
+    lines = ["fidelity ladder (one study per rung):", shown.astype(object).fillna("-").to_string(index=False)]
     pairs = agreement(study, storage, root)
     for _, row in pairs.iterrows():
         parts = []
@@ -105,5 +109,6 @@ def format_ladder(study: str, storage: str | None = None, root: str | Path = DEF
             interval = f" [{low:.2f}, {high:.2f}]" if low is not None and not pd.isna(low) else ""
             parts.append(f"{name} {row[name]:.2f}{interval}")
         lines.append(f"rank agreement of {row['metric']}, {row['rungs']} over {row['n']} shared candidates: "
-                     + ", ".join(parts) + " (95% bootstrap intervals)")
+                     + ", ".join(parts) + " (95% bootstrap intervals)"
+                     + (f"; with {row['n']} candidates the bootstrap cannot say much" if row["n"] < FEW_PAIRS else ""))
     return "\n".join(lines)
