@@ -24,9 +24,9 @@ from dsf_search.search.driver import RunSettings, Summary, _space_record
 from dsf_search.search.fixed import evaluate_candidates
 from dsf_search.search.ladder import at_protocol
 from dsf_search.search.promotion import Candidate, candidates, pareto_ranks
-from dsf_search.search.storage import DEFAULT_ROOT, open_storage
+from dsf_search.search.resume import recorded_space, resume_settings
+from dsf_search.search.storage import DEFAULT_ROOT, open_storage, redact
 from dsf_search.search.worker import EvaluateFn
-from dsf_search.space import load_space
 
 STUDY_CONFIRM = "confirm"
 
@@ -52,27 +52,21 @@ def run_confirm(study: str, seeds: int, storage: str | None = None, root: str | 
     replace run settings (parallel, executor, ...). Returns the confirm study's summary.
 
     Raises:
-        InputError: no such study, no recorded settings, a missing space file, seeds < 2.
+        InputError: no such study, no recorded settings, a missing or edited space file, seeds < 2.
     """
     if not 2 <= seeds <= MAX_SEEDS:
         raise InputError(f"--seeds must be between 2 and {MAX_SEEDS} (a probability over seeds needs several), got {seeds}")
     try:
         handle = optuna.load_study(study_name=study, storage=open_storage(storage, study, root, create=False))
     except KeyError:
-        raise InputError(f"no study {study!r} in {storage or Path(root) / study}") from None
-    recorded = handle.user_attrs.get(A.STUDY_SETTINGS)
-    if not recorded:
-        raise InputError(f"study {study!r} has no recorded run settings, so its space and protocol are unknown")
-    settings = RunSettings(**recorded)
-    if not Path(settings.space).exists():
-        raise InputError(f"study {study!r} was run from {settings.space}, which no longer exists")
-    space = load_space(settings.space)
+        raise InputError(f"no study {study!r} in {redact(storage) or Path(root) / study}") from None
+    settings = resume_settings(handle, RunSettings, storage, root)
+    space = recorded_space(handle, settings)
     pool = front_and_seeds(handle, dict(space.objectives))
     if not pool:
         raise InputError(f"study {study!r} has no complete trial to confirm")
     name = confirm_study(study, seeds)
-    settings = dataclasses.replace(settings, study=name, storage=storage, root=str(root),
-                                   **{k: v for k, v in overrides.items() if v is not None})
+    settings = dataclasses.replace(settings, study=name, **{k: v for k, v in overrides.items() if v is not None})
     seeded = at_protocol(space, dataclasses.replace(space.protocol, seeds=seeds))
     if show_progress:
         print(f"confirming {len(pool)} candidates of {study!r} (front and seeded architectures) on {seeds} seeds "

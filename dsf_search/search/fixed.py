@@ -24,13 +24,14 @@ import optuna
 from optuna.trial import TrialState
 
 from dsf_search.search import attrs as A
-from dsf_search.search.driver import HARD_TIMEOUT_FACTOR, HARD_TIMEOUT_GRACE_S, REUSABLE_FAILURES, RunSettings, Summary
+from dsf_search.search.driver import HARD_TIMEOUT_FACTOR, HARD_TIMEOUT_GRACE_S, RunSettings, Summary
 from dsf_search.search.executor import RayExecutor, SerialExecutor, start_ray
+from dsf_search.search.failures import DETERMINISTIC
 from dsf_search.search.lock import DriverLock
 from dsf_search.search.promotion import Candidate
 from dsf_search.search.seeded import fan_out
 from dsf_search.search.statistic import objective_value
-from dsf_search.search.storage import is_embedded, open_storage, study_dir
+from dsf_search.search.storage import open_storage
 from dsf_search.search.worker import EvaluateFn, Job
 from dsf_search.space import Space
 
@@ -120,13 +121,13 @@ def evaluate_candidates(settings: RunSettings, space: Space, pool: Sequence[Cand
     (created when missing); `record` is stored on the study as its user attributes."""
     start = time.monotonic()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = open_storage(settings.storage, settings.study, settings.root)
-    study = optuna.create_study(study_name=settings.study, storage=storage, load_if_exists=True,
-                                directions=[space.objectives[n] for n in space.objectives],
-                                sampler=optuna.samplers.RandomSampler(seed=settings.seed))
-    lock = DriverLock(study_dir(settings.study, settings.root) / "driver.lock", study, shared=not is_embedded(settings.storage))
-    run = _Run(settings, space, study, out, show_progress)
-    with lock:
+    with DriverLock(settings.storage, settings.study, settings.root) as lock:
+        study = optuna.create_study(study_name=settings.study, load_if_exists=True,
+                                    storage=open_storage(settings.storage, settings.study, settings.root),
+                                    directions=[space.objectives[n] for n in space.objectives],
+                                    sampler=optuna.samplers.RandomSampler(seed=settings.seed))
+        lock.claim(study)
+        run = _Run(settings, space, study, out, show_progress)
         study.set_user_attr(A.STUDY_SETTINGS, settings.to_dict())
         for key, value in record.items():
             study.set_user_attr(key, value)
@@ -137,7 +138,7 @@ def evaluate_candidates(settings: RunSettings, space: Space, pool: Sequence[Cand
                                    A.FAILURE_KIND: "orphaned"}.items():
                     study._storage.set_trial_user_attr(t._trial_id, key, value)
                 study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
-            elif t.state == TrialState.COMPLETE or (t.state == TrialState.FAIL and t.user_attrs.get(A.FAILURE_KIND) in REUSABLE_FAILURES):
+            elif t.state == TrialState.COMPLETE or (t.state == TrialState.FAIL and t.user_attrs.get(A.FAILURE_KIND) in DETERMINISTIC):
                 done.add(t.user_attrs.get(A.HASH))
                 run.counts["complete" if t.state == TrialState.COMPLETE else "failed"] += 1
         pending = [c for c in pool if c.hash not in done]
@@ -157,6 +158,6 @@ def evaluate_candidates(settings: RunSettings, space: Space, pool: Sequence[Cand
             raise
         finally:
             executor.shutdown()
-    return Summary(settings.study, settings.storage or str(study_dir(settings.study, settings.root) / "journal.log"),
+    return Summary(settings.study, settings.where,
                    run.counts["complete"], run.counts["failed"], 0, 0, len(pool), time.monotonic() - start,
                    objectives=dict(space.objectives))
