@@ -94,9 +94,13 @@ def test_ray_search_runs_the_seeds_of_a_trial_on_separate_workers(make_space, tm
     summary = run_search(space, out=io.StringIO(), show_progress=False, executor="ray")
     assert summary.complete == 2
     study = optuna.load_study(study_name="tiny_space", storage=open_storage(None, "tiny_space"))
-    for t in study.get_trials(states=(TrialState.COMPLETE,)):
+    done = study.get_trials(states=(TrialState.COMPLETE,))
+    for t in done:
         per_seed = t.user_attrs["per_seed"]
         assert [r["seed"] for r in per_seed] == [0, 1] and all(r["wall_s"] > 0 for r in per_seed)
-        assert per_seed[0]["pid"] != per_seed[1]["pid"]  # two workers, one seed each
         assert t.values[0] == t.user_attrs["metrics"]["quality"]
         assert t.user_attrs["metrics"]["quality"] == sum(r["metrics"]["quality"] for r in per_seed) / 2
+    # the first trial met an idle pool of two workers: its two seeds went out at once, one to each
+    # (later trials start when a slot frees, so their seeds may share a worker one after the other)
+    first = done[0].user_attrs["per_seed"]
+    assert first[0]["pid"] != first[1]["pid"]
