@@ -36,6 +36,9 @@ Format (every key but ``name`` optional; ``tasks`` or ``efficiency`` must be pre
     model_defaults: {d_model: 64, n_layers: 2}   # imposed on presets (vocab comes from the tasks)
     efficiency: {context_length: 512, batch_size: 4, train_steps: 3, decode_tokens: 16}
     cost_length: 2048         # context length of the analytic costs (default: efficiency's, else 2048)
+    seeds: 1                  # independent trainings per candidate (model init and batch order; the
+                              # data split stays that of the first seed); metrics are their mean,
+                              # with M.std, M.ci_low, M.ci_high (95% Student t) when seeds > 1
 
 Errors name ``file:line``, the key path and what is wrong; unknown keys come with close
 matches, and every error of a file is reported at once (``ProtocolError.errors``).
@@ -182,6 +185,7 @@ class Protocol:
     model_defaults: dict[str, Any] = field(default_factory=dict)
     efficiency: EfficiencyConfig | None = None
     cost_length: int = DEFAULT_COST_LENGTH
+    seeds: int = 1
     source: str = "<string>"
 
     @property
@@ -235,7 +239,7 @@ def _validated(root: Node | None, problems: Problems, base_dir: Path) -> Protoco
 
 _EMPTY = "the protocol is empty"
 _TOP_KEYS = ("name", "description", "tasks", "training", "timeout_s", "resources", "model_defaults",
-             "efficiency", "cost_length")
+             "efficiency", "cost_length", "seeds")
 _TASK_KEYS = ("task", "label", "params", "vary", "training")
 _TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 _EFFICIENCY_KEYS = tuple(f.name for f in dataclasses.fields(EfficiencyConfig))
@@ -293,6 +297,8 @@ class _ProtocolReader(Reader):
             values["cost_length"] = self.scalar(keys["cost_length"], int, between(1, MAX_COST_LENGTH))
         elif isinstance(values.get("efficiency"), EfficiencyConfig):
             values["cost_length"] = values["efficiency"].context_length
+        if "seeds" in keys:
+            values["seeds"] = self.scalar(keys["seeds"], int, _at_most_seeds)
         if "tasks" not in keys and "efficiency" not in keys:
             self.error(root, "a protocol needs tasks (training) or an efficiency section, or both", path="tasks")
         if self.problems:  # every INVALID value has recorded its error
@@ -471,6 +477,13 @@ def _task_value(node: Node, takes_float: bool) -> Any:
         except ValueError:
             return value
     return value
+
+
+MAX_SEEDS = 100  # more trainings of one candidate than any interval needs: a typo, not a plan
+
+
+def _at_most_seeds(value: int) -> str | None:
+    return None if 1 <= value <= MAX_SEEDS else f"must be between 1 and {MAX_SEEDS}"
 
 
 def _below_one(value: float) -> str | None:
