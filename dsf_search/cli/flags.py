@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dsf_search.names import study_name_problem
-from dsf_search.space.settings import MAX_SEED
+from dsf_search.grammar.limits import MAX_SEED
 
 MAX_MAP_LEN = 4096  # tokens of a coefficient map (it holds T x T coefficients per head)
 

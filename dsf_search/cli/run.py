@@ -14,7 +14,7 @@ from dsf_search.results.export import refresh_after_run
 from dsf_search.search import SAMPLERS, DriverBusy, Summary, resume_search, run_search
 from dsf_search.search.signals import Interrupted
 from dsf_search.search.storage import DEFAULT_ROOT, scrub
-from dsf_search.space.settings import MAX_PARALLELISM, MAX_TRIALS
+from dsf_search.grammar.limits import MAX_PARALLELISM, MAX_TRIALS
 
 PARETO_COLUMNS = ("number", "architecture")
 SUMMARY_AXES = ("transition", "eigenvalues", "readout", "state_size")

@@ -9,7 +9,7 @@ import optuna
 
 from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import SEED, whole
-from dsf_search.space import load_space
+from dsf_search.search.plan import load_plan
 
 MAX_SAMPLES = 100_000
 
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    space = load_space(args.space, evaluator=args.evaluator)
+    space = load_plan(args.space, evaluator=args.evaluator)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=args.seed))
     rejected = 0

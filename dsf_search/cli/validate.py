@@ -7,7 +7,7 @@ import argparse
 from dsf_search.cli.commands import summary
 from collections import Counter
 
-from dsf_search.space import Space, load_space
+from dsf_search.search.plan import SearchPlan, load_plan
 from dsf_search.space.domains import show
 
 SURVEY_LIMIT = 2000  # candidates checked one by one at most (a few ms each)
@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def describe(space: Space) -> list[str]:
+def describe(space: SearchPlan) -> list[str]:
     """The lines `validate` prints for a valid space."""
     search, checks = space.search, space.checks
     summary = space.description.strip().splitlines()[0] if space.description.strip() else "(no description)"
@@ -61,7 +61,7 @@ def describe(space: Space) -> list[str]:
     return lines + [""] + survey(space)
 
 
-def survey(space: Space) -> list[str]:
+def survey(space: SearchPlan) -> list[str]:
     """How often each finding occurs over a small finite space, and how many candidates the
     constraints and design checks reject before training."""
     size = space.size()
@@ -79,7 +79,7 @@ def survey(space: Space) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    space = load_space(args.space, evaluator=args.evaluator)
+    space = load_plan(args.space, evaluator=args.evaluator)
     print("\n".join(describe(space)))
     print(f"\nok: {args.space} is a valid search space")
     return 0

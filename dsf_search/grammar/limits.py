@@ -1,4 +1,5 @@
-"""Bounds on the sizes a space or a protocol may ask for, shared by both readers.
+"""Bounds on the sizes a space or a protocol may ask for, shared by both readers (and by the
+command-line flags that override them).
 
 The ceilings lie far above any published model (1000-layer DeepNet, 25,600-wide PaLM,
 vocabularies of a few 100k tokens), so they refuse only what would make building or costing a
@@ -14,3 +15,6 @@ SIZE_CEILINGS: dict[str, float] = {
 }
 # Parameters (float32) or inference state beyond this hold on no single machine (1 TiB).
 MAX_MODEL_BYTES = 1 << 40
+# Run settings of a space file and their flags: trials, parallel evaluations, sampler seed
+# (the seeds of numpy and Optuna are below 2**32).
+MAX_TRIALS, MAX_PARALLELISM, MAX_SEED = 10_000_000, 4096, 2**32 - 1

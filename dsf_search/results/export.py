@@ -18,7 +18,7 @@ from dsf_search.results.extras import available
 from dsf_search.results.formats import write_parquet
 from dsf_search.results.table import load
 from dsf_search.search.storage import DEFAULT_ROOT, study_dir
-from dsf_search.space import load_space
+from dsf_search.search.plan import load_plan
 
 CSV_NAME, PARQUET_NAME = "trials.csv", "trials.parquet"
 
@@ -54,7 +54,7 @@ def refresh_after_run(study: str | None, space: str | None, storage: str | None,
     Nothing is written when the study does not exist (the run stopped on bad input)."""
     try:
         if study is None and space is not None:
-            study = load_space(space).name
+            study = load_plan(space).name
         if study is not None:
             refresh_exports(study, storage, root)
     except InputError:

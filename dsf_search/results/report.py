@@ -32,7 +32,7 @@ from dsf_search.results.table import groups, table
 from dsf_search.results.uncertainty import axis_effects, effect_text, with_intervals
 from dsf_search.search import attrs as A
 from dsf_search.search.storage import DEFAULT_ROOT, study_dir
-from dsf_search.space import load_space
+from dsf_search.search.plan import load_plan
 
 REPORT_DIR = "report"
 DEFAULT_MAPS, DEFAULT_TRAIN_STEPS = 3, 100
@@ -100,7 +100,7 @@ def study_protocol(study: optuna.Study, evaluator: str | None) -> tuple[Protocol
         return load_protocol(evaluator), ""
     file = (study.user_attrs.get(A.STUDY_SPACE) or {}).get("file")
     try:
-        protocol = load_space(file).protocol if file else None
+        protocol = load_plan(file).protocol if file else None
     except InputError as err:
         return None, f"the study's space file {file} cannot be loaded ({str(err).splitlines()[0]}); pass --evaluator"
     return protocol, "" if protocol else "the study records no space file; pass --evaluator"

@@ -41,7 +41,7 @@ from dsf_search.search.signals import Interrupted, StopSignals
 from dsf_search.search.statistic import objective_value
 from dsf_search.search.storage import DEFAULT_ROOT, journal_file, open_storage, redact
 from dsf_search.search.worker import EvaluateFn, Job
-from dsf_search.space import Space, load_space
+from dsf_search.search.plan import SearchPlan, load_plan
 
 # The driver kills a worker that has not answered after timeout * HARD_TIMEOUT_FACTOR + grace
 # (the evaluation checks its own budget; this catches a stuck kernel or a hung worker).
@@ -96,7 +96,7 @@ class Summary:
     stopped: str = ""  # why the search stopped short of its target (max_failures), else ""
 
 
-def resolve_settings(space: Space, space_path: str, *, study: str | None = None, trials: int | None = None,
+def resolve_settings(space: SearchPlan, space_path: str, *, study: str | None = None, trials: int | None = None,
                      parallel: int | None = None, storage: str | None = None, address: str | None = None,
                      cpus_per_trial: float | None = None, gpus_per_trial: float | None = None,
                      device: str = "auto", sampler: str | None = None, seed: int | None = None,
@@ -124,7 +124,7 @@ def resolve_settings(space: Space, space_path: str, *, study: str | None = None,
     )
 
 
-def _space_record(space: Space) -> dict[str, Any]:
+def _space_record(space: SearchPlan) -> dict[str, Any]:
     return {"file": str(Path(space.file).resolve()), "name": space.name, "objectives": dict(space.objectives),
             "text": Path(space.file).read_text()}
 
@@ -132,7 +132,7 @@ def _space_record(space: Space) -> dict[str, Any]:
 class Driver:
     """Runs one search to its target number of COMPLETE trials (see the module docstring)."""
 
-    def __init__(self, settings: RunSettings, space: Space, evaluate_fn: EvaluateFn | None = None,
+    def __init__(self, settings: RunSettings, space: SearchPlan, evaluate_fn: EvaluateFn | None = None,
                  out: TextIO = sys.stderr, show_progress: bool = True):
         self.settings, self.space, self.evaluate_fn = settings, space, evaluate_fn
         self.out, self.show_progress = out, show_progress
@@ -449,12 +449,12 @@ class Driver:
 def run_search(space_path: str, evaluate_fn: EvaluateFn | None = None, out: TextIO = sys.stderr,
                show_progress: bool = True, **options: Any) -> Summary:
     """Load the space, resolve the settings and run the driver (the `dsf-search run` job)."""
-    space = load_space(space_path)
+    space = load_plan(space_path)
     settings = resolve_settings(space, space_path, **options)
     return _search(settings, space, evaluate_fn, out, show_progress)
 
 
-def _search(settings: RunSettings, space: Space, evaluate_fn: EvaluateFn | None, out: TextIO,
+def _search(settings: RunSettings, space: SearchPlan, evaluate_fn: EvaluateFn | None, out: TextIO,
             show_progress: bool) -> Summary:
     """A plain search, or the rungs of the space's fidelity ladder (the last rung's summary)."""
     if space.search.ladder:

@@ -33,12 +33,12 @@ from dsf_search.search.seeded import fan_out
 from dsf_search.search.statistic import objective_value
 from dsf_search.search.storage import open_storage
 from dsf_search.search.worker import EvaluateFn, Job
-from dsf_search.space import Space
+from dsf_search.search.plan import SearchPlan
 
 SOURCE_TRIAL = "source_trial"
 
 
-def make_executor(settings: RunSettings, space: Space, evaluate_fn: EvaluateFn | None) -> Any:
+def make_executor(settings: RunSettings, space: SearchPlan, evaluate_fn: EvaluateFn | None) -> Any:
     """The executor a search of `settings` uses (Ray or serial), seeds fanned out as jobs."""
     if settings.executor == "serial":
         inner: Any = SerialExecutor(evaluate_fn)
@@ -53,7 +53,7 @@ def make_executor(settings: RunSettings, space: Space, evaluate_fn: EvaluateFn |
 class _Run:
     """One evaluation of a fixed list (see the module docstring)."""
 
-    def __init__(self, settings: RunSettings, space: Space, study: optuna.Study, out: TextIO, show_progress: bool):
+    def __init__(self, settings: RunSettings, space: SearchPlan, study: optuna.Study, out: TextIO, show_progress: bool):
         self.settings, self.space, self.study = settings, space, study
         self.out, self.show_progress = out, show_progress
         self.objectives = list(space.objectives)
@@ -114,7 +114,7 @@ class _Run:
         self.counts["failed"] += 1
 
 
-def evaluate_candidates(settings: RunSettings, space: Space, pool: Sequence[Candidate], record: dict[str, Any],
+def evaluate_candidates(settings: RunSettings, space: SearchPlan, pool: Sequence[Candidate], record: dict[str, Any],
                         evaluate_fn: EvaluateFn | None = None, out: TextIO = sys.stderr,
                         show_progress: bool = True) -> Summary:
     """Evaluate every candidate of `pool` under `space.protocol` in the study `settings.study`

@@ -29,7 +29,7 @@ from dsf_search.search.fixed import evaluate_candidates
 from dsf_search.search.promotion import candidates, promote
 from dsf_search.search.storage import open_storage
 from dsf_search.search.worker import EvaluateFn
-from dsf_search.space import Space
+from dsf_search.search.plan import SearchPlan
 
 STUDY_LADDER = "ladder"
 
@@ -39,7 +39,7 @@ def rung_studies(study: str, screens: int) -> list[str]:
     return [f"{study}.rung{i}" for i in range(screens)] + [study]
 
 
-def at_protocol(space: Space, protocol: Protocol) -> Space:
+def at_protocol(space: SearchPlan, protocol: Protocol) -> SearchPlan:
     """The space, evaluated with `protocol` (every other setting kept)."""
     out = copy.copy(space)
     out.protocol = protocol
@@ -60,14 +60,14 @@ class LadderSummary:
         return self.rungs[-1]
 
 
-def ladder_record(space: Space, studies: list[str]) -> dict[str, Any]:
+def ladder_record(space: SearchPlan, studies: list[str]) -> dict[str, Any]:
     rungs = [{"study": name, "evaluator": str(rung.evaluator), "protocol": rung.protocol.name,
               "keep": rung.keep, "min": rung.min} for name, rung in zip(studies, space.search.ladder)]
     rungs.append({"study": studies[-1], "evaluator": str(space.evaluator), "protocol": space.protocol.name})
     return {"rungs": rungs, "statistic": space.search.statistic}
 
 
-def run_ladder(settings: RunSettings, space: Space, evaluate_fn: EvaluateFn | None = None, out: TextIO = sys.stderr,
+def run_ladder(settings: RunSettings, space: SearchPlan, evaluate_fn: EvaluateFn | None = None, out: TextIO = sys.stderr,
                show_progress: bool = True) -> LadderSummary:
     """Run every rung of the space's ladder (module docstring); `settings.study` names the last."""
     start = time.monotonic()

@@ -20,7 +20,7 @@ import optuna
 from dsf_search.errors import InputError
 from dsf_search.search import attrs as A
 from dsf_search.search.storage import journal_file, study_dir
-from dsf_search.space import Space, load_space
+from dsf_search.search.plan import SearchPlan, load_plan
 
 Settings = TypeVar("Settings")
 
@@ -45,7 +45,7 @@ def _first_difference(a: str, b: str) -> int:
     return min(len(a.splitlines()), len(b.splitlines())) + 1
 
 
-def recorded_space(study: optuna.Study, settings: Any) -> Space:
+def recorded_space(study: optuna.Study, settings: Any) -> SearchPlan:
     """Load the space `study` was run from, refusing one whose text changed since (see the module docstring)."""
     name = study.study_name
     path = Path(settings.space)
@@ -69,4 +69,4 @@ def recorded_space(study: optuna.Study, settings: Any) -> Space:
             f"(first difference at this line); resume refuses to continue a study from a different space. "
             f"The recorded text is in {copy}: restore it to resume, or search the edited space as a new study "
             f"with `dsf-search run {path} --study NEW_NAME`")
-    return load_space(path)
+    return load_plan(path)

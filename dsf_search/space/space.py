@@ -1,7 +1,9 @@
-"""`Space`: a validated search space; turns Optuna trials into ModelSpecs and judges them.
+"""`Space`: the models a search space describes; turns Optuna trials (or parameters) into
+ModelSpecs, counts and enumerates finite spaces, and locates seeds.
 
-Build one with `load_space(path)`. Everything here reads specs and the analytic cost model
-only: no model is built before a candidate is accepted.
+A space knows nothing of how its candidates are judged (protocols, objectives, constraints,
+checks: dsf_search.search.plan.SearchPlan). Build one with `load_plan(path).space`, or
+`read_space` from the sections of a file.
 """
 
 from __future__ import annotations
@@ -13,17 +15,12 @@ from typing import Any
 
 import optuna
 
-from dsf_search.core.checks import Finding, check, errors_of
-from dsf_search.core.cost import Cost, analytic_cost
 from dsf_search.core.spec import ModelSpec
-from dsf_search.evaluate.protocol import Protocol
 from dsf_search.space.domains import Domain, size
 from dsf_search.space.resolve import Resolver
 from dsf_search.space.seeds import OutsideSpace, Seed, resolve_seed, seeds_of_spec
-from dsf_search.space.settings import CheckPolicy, Constraint, SearchSettings
 from dsf_search.space.variables import Variable
 
-CHECKS_CONSTRAINT = "design_checks"
 # Decision paths `size` walks at most: every value of an axis a condition reads is a path of its own.
 MAX_COUNTED_PATHS = 10_000
 
@@ -49,24 +46,13 @@ class _Uncounted(Exception):
 
 
 class Space:
-    """A search space (see docs/grammar.md). Attributes: `name`, `description`, `file`,
-    `evaluator` (protocol path) and `protocol`, `objectives` (metric -> direction),
-    `constraint_list`, `seeds`, `search`, `checks`."""
+    """The model grammar of a space file (see docs/grammar.md): its axes in decision order, their
+    domains and conditions, and its `seeds` (architectures to evaluate first). `file` is where it
+    was read from."""
 
-    def __init__(self, *, name: str, description: str, file: Path, resolver: Resolver,
-                 controlling: set[str], evaluator: Path | None, protocol: Protocol | None,
-                 objectives: dict[str, str], constraints: tuple[Constraint, ...], seeds: tuple[Seed, ...],
-                 search: SearchSettings, checks: CheckPolicy):
-        self.name = name
-        self.description = description
+    def __init__(self, *, file: Path, resolver: Resolver, controlling: set[str], seeds: tuple[Seed, ...]):
         self.file = file
-        self.evaluator = evaluator
-        self.protocol = protocol
-        self.objectives = objectives
-        self.constraint_list = constraints
         self.seeds = seeds
-        self.search = search
-        self.checks = checks
         self._resolver = resolver
         self._controlling = controlling
         self._size: tuple[int | None] | None = None  # computed once, on demand
@@ -93,11 +79,6 @@ class Space:
     def varied(self) -> list[Variable]:
         """The axes the file searches or sets under conditions, in decision order."""
         return [v for v in self.variables if v.branches and not _plain_fixed(v)]
-
-    @property
-    def trials(self) -> int:
-        """Trials to run, seeds included: `search.trials`, or every point of a grid."""
-        return self.search.trials if self.search.trials is not None else self.size()
 
     # --- from trials and parameters to specs --------------------------------------------------
 
@@ -211,26 +192,5 @@ class Space:
                 return params, spec
         raise first or OutsideSpace(f"spec {seed.hash()}", [("model.pattern", "its layers follow none of the space's patterns")])
 
-    # --- judging a spec before any compute ------------------------------------------------------
-
-    def cost(self, spec: ModelSpec) -> Cost:
-        """Analytic costs at the design-check length."""
-        return analytic_cost(spec, self.checks.length)
-
-    def check(self, spec: ModelSpec) -> list[Finding]:
-        """Design-principle findings under this space's policy (errors, ignored codes)."""
-        return check(spec, self.checks.length, errors=self.checks.errors, ignore=self.checks.ignore)
-
-    def constraints(self, spec: ModelSpec, findings: list[Finding] | None = None) -> dict[str, float]:
-        """Constraint name -> value, feasible when <= 0 (for `trial.set_constraint`): each
-        cost constraint's relative violation, and `design_checks`, the number of error findings
-        (pass `findings` from `check(spec)` when already computed)."""
-        out = {c.name: c.violation(spec) for c in self.constraint_list}
-        out[CHECKS_CONSTRAINT] = float(len(errors_of(self.check(spec) if findings is None else findings)))
-        return out
-
-    def feasible(self, spec: ModelSpec) -> bool:
-        return all(value <= 0 for value in self.constraints(spec).values())
-
     def __repr__(self) -> str:
-        return f"Space({self.name!r}, {len(self.searched)} searched axes, file={str(self.file)!r})"
+        return f"Space({len(self.searched)} searched axes, file={str(self.file)!r})"

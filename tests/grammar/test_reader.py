@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from dsf_search.grammar import INVALID, Problems, Reader, did_you_mean, parse
-from dsf_search.space import SpaceError, load_space
+from dsf_search.search.plan import load_plan
+from dsf_search.space import SpaceError
 
 
 def _read(text: str) -> tuple[Reader, dict]:
@@ -55,7 +56,7 @@ def test_protocol_errors_through_a_space_name_the_protocol_file_and_line(tmp_pat
     space.write_text("name: t\nevaluator: proto.yaml\nmodel:\n  layers: {transition: scalar}\n"
                      "objectives: {quality: maximize}\n")
     with pytest.raises(SpaceError) as info:
-        load_space(space)
+        load_plan(space)
     where = {(p.file, p.line, p.path) for p in info.value.problems}
     assert (str(protocol), 5, "training.batch_size") in where and (str(protocol), 6, "training.lr") in where
     assert (str(space), 2, "evaluator") in where

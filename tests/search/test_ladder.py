@@ -115,9 +115,10 @@ def test_two_rung_ladder_promotes_and_measures_agreement(make_space, tmp_path):
 
 
 def test_a_rung_must_produce_the_objectives(make_space, tmp_path):
-    from dsf_search.space import SpaceError, load_space
+    from dsf_search.search.plan import load_plan
+    from dsf_search.space import SpaceError
 
     path = ladder_space(make_space, tmp_path)
     (tmp_path / "screen.yaml").write_text("name: screen\nefficiency: {context_length: 16}\n")
     with pytest.raises(SpaceError, match="does not produce the objective"):
-        load_space(path)
+        load_plan(path)

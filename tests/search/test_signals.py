@@ -19,7 +19,7 @@ from optuna.trial import TrialState
 from dsf_search.search import attrs as A
 from dsf_search.search.driver import Driver, resolve_settings
 from dsf_search.search.storage import open_storage
-from dsf_search.space import load_space
+from dsf_search.search.plan import load_plan
 
 
 def trials_by_state(study: optuna.Study) -> dict[TrialState, list]:
@@ -31,7 +31,7 @@ def trials_by_state(study: optuna.Study) -> dict[TrialState, list]:
 
 def test_a_signal_while_a_trial_is_asked_never_leaves_it_running(make_space):
     path = make_space(trials=2)
-    space = load_space(path)
+    space = load_plan(path)
     suggest = space.suggest
 
     def suggest_then_signal(trial):  # SIGTERM lands after Optuna created the trial, before the driver knew it

@@ -11,7 +11,8 @@ from optuna.trial import TrialState
 from dsf_search.search import run_search
 from dsf_search.search.statistic import objective_value
 from dsf_search.search.storage import open_storage
-from dsf_search.space import SpaceError, load_space
+from dsf_search.search.plan import load_plan
+from dsf_search.space import SpaceError
 
 
 def test_objective_value_picks_the_pessimistic_bound():
@@ -28,7 +29,7 @@ def test_lower_bound_needs_seeds(make_space, tmp_path):
     text = open(path).read().replace("seed: 0}", "seed: 0, statistic: lower_bound}")
     open(path, "w").write(text)
     with pytest.raises(SpaceError, match="search.statistic: lower_bound ranks by the 95% interval"):
-        load_space(path)
+        load_plan(path)
     (tmp_path / "tiny.yaml").write_text((tmp_path / "tiny.yaml").read_text() + "seeds: 2\n")
     run_search(path, out=io.StringIO(), show_progress=False, executor="serial")
     study = optuna.load_study(study_name="tiny_space", storage=open_storage(None, "tiny_space"))

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dsf_search.space import Space, SpaceError, load_space
+from dsf_search.search.plan import SearchPlan, load_plan
+from dsf_search.space import SpaceError
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ROOT / "evaluators" / "quick.yaml"
@@ -26,8 +27,8 @@ def write(tmp_path: Path) -> Callable[[str], Path]:
 
 
 @pytest.fixture
-def load(write: Callable[[str], Path]) -> Callable[[str], Space]:
-    return lambda text: load_space(write(text))
+def load(write: Callable[[str], Path]) -> Callable[[str], SearchPlan]:
+    return lambda text: load_plan(write(text))
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def errors(write: Callable[[str], Path]) -> Callable[[str], SpaceError]:
     """The SpaceError a space text raises (fails the test when it loads)."""
     def _errors(text: str) -> SpaceError:
         with pytest.raises(SpaceError) as info:
-            load_space(write(text))
+            load_plan(write(text))
         return info.value
 
     return _errors

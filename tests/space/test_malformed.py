@@ -180,9 +180,9 @@ def test_space_error_is_an_input_error() -> None:
 
 
 def test_missing_file(tmp_path) -> None:
-    from dsf_search.space import load_space
+    from dsf_search.search.plan import load_plan
     with pytest.raises(SpaceError, match="cannot read the space file"):
-        load_space(tmp_path / "absent.yaml")
+        load_plan(tmp_path / "absent.yaml")
 
 
 def test_empty_file(errors) -> None:

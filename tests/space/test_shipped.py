@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dsf_search.core import zoo
-from dsf_search.space import load_space
+from dsf_search.search.plan import load_plan
 
 SPACES = Path(__file__).resolve().parents[2] / "spaces"
 SIZES = {"quickstart": 108, "transition_ladder": 11, "readout_and_normalization": 192, "injection_scaling": 40,
@@ -22,7 +22,7 @@ def test_all_are_listed() -> None:
 def test_shipped_space_validates(name: str) -> None:
     path = SPACES / f"{name}.yaml"
     assert path.read_text().startswith("# "), "each space opens with a comment saying what it answers"
-    space = load_space(path)
+    space = load_plan(path)
     assert space.name == name
     assert space.size() == SIZES[name]
     assert space.objectives and space.protocol is not None
@@ -33,7 +33,7 @@ def test_shipped_space_validates(name: str) -> None:
 
 
 def test_quickstart_is_small_and_cpu_friendly() -> None:
-    space = load_space(SPACES / "quickstart.yaml")
+    space = load_plan(SPACES / "quickstart.yaml")
     assert space.fixed["d_model"] == 64 and space.fixed["n_layers"] == 2
     assert list(space.objectives) == ["quality", "state_bytes"]
     assert {s.label for s in space.seeds} >= {"gated_deltanet", "deltanet"}
@@ -41,7 +41,7 @@ def test_quickstart_is_small_and_cpu_friendly() -> None:
 
 
 def test_zoo_space_seeds_every_preset() -> None:
-    space = load_space(SPACES / "zoo.yaml")
+    space = load_plan(SPACES / "zoo.yaml")
     assert [s.label for s in space.seeds] == zoo.names()
     d, n, vocab = 64, 2, space.protocol.vocab_size
     for seed in space.seeds:

@@ -1,5 +1,6 @@
-"""The sections of a space file besides `model` and `seeds`: constraints on analytic costs,
-objectives, the evaluator, the search settings and the design-check policy."""
+"""The sections of a space file besides `model` and `seeds`, read into the search plan:
+constraints on analytic costs, objectives, the evaluator, the search settings (with the ladder
+of screening protocols) and the design-check policy."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dsf_search.core.checks import CODES
 from dsf_search.core.cost import analytic_cost
 from dsf_search.core.spec import ModelSpec
 from dsf_search.evaluate.protocol import MAX_COST_LENGTH, Protocol, ProtocolError, load_protocol
-from dsf_search.grammar import INVALID, Node, Reader, allowed_list, between, did_you_mean
+from dsf_search.grammar.limits import MAX_PARALLELISM, MAX_SEED, MAX_TRIALS
+from dsf_search.grammar import INVALID, Node, Problems, Reader, allowed_list, between, did_you_mean, read
 
 COSTS = ("params", "state_bytes", "flops_per_token")
 LENGTH_COSTS = ("state_bytes", "flops_per_token")
@@ -24,7 +24,6 @@ DIRECTIONS = ("maximize", "minimize")
 SAMPLERS = ("tpe", "nsga2", "nsga3", "gp", "random", "grid")
 STATISTICS = ("mean", "lower_bound")
 DEFAULT_TRIALS = 50
-MAX_TRIALS, MAX_PARALLELISM, MAX_SEED = 10_000_000, 4096, 2**32 - 1  # seeds of numpy and Optuna are below 2**32
 DEFAULT_MAX_FAILURES = 20
 _CONSTRAINT = re.compile(r"\s*(?P<cost>[A-Za-z_]\w*)\s*(?:\(\s*(?P<length>[^)]*?)\s*\))?\s*(?P<op>[<>=!]+)\s*(?P<bound>\S.*?)\s*")
 
@@ -58,14 +57,11 @@ def _looks_like_protocol(path: Path) -> bool:
     """True when `path` is a YAML mapping with a `tasks` key (a protocol, however broken, whose
     problems may be quoted) or text that is not YAML (the parser's message names a line, not its
     content). Anything else pointed at by `evaluator:` is not echoed."""
-    try:
-        root = yaml.compose(path.read_text(), Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return True
-    except (OSError, UnicodeDecodeError):
-        return False
-    return isinstance(root, yaml.MappingNode) and any(
-        isinstance(k, yaml.ScalarNode) and k.value == "tasks" for k, _ in root.value)
+    problems = Problems(str(path))
+    root = read(path, problems, "protocol")
+    if root is None:
+        return not any(p.message.startswith("cannot read") for p in problems.items)
+    return root.is_mapping and "tasks" in root.value
 
 
 @dataclass(frozen=True)
