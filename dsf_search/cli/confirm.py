@@ -7,6 +7,7 @@ import argparse
 import signal
 import sys
 
+from dsf_search.cli.commands import summary
 from dsf_search.cli.results import add_output_options, add_study_options
 from dsf_search.errors import InputError
 from dsf_search.results.confirm import P_FRONT, RESAMPLES, front_probabilities

@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("study", type=study_name, help="study name")
     p.add_argument("--pareto", action="store_true", help="only the non-dominated complete trials (one per distinct spec)")
     p.add_argument("--where", metavar="EXPR", help="condition over the columns: comparisons (== != < <= > >=), and/or/not, "
-                                                 "COL in [...], + - * / %, isna/notna/abs(COL); names as printed "
+                                                 "COL in [...], + - * / %%, isna/notna/abs(COL); names as printed "
                                                  "(acc.parity), or in backticks")
     p.add_argument("--sort", metavar="COL[:asc|desc],...", help="sort order (objectives default to best first)")
     p.add_argument("--top", type=whole(0), metavar="N", help="only the first N rows (after sorting)")

@@ -87,3 +87,11 @@ def test_a_typo_is_answered_with_did_you_mean(capsys) -> None:
     from dsf_search.cli import main
     assert main(["vaildate", "x.yaml"]) == 2
     assert "unknown command 'vaildate' (did you mean 'validate'?)" in capsys.readouterr().err
+
+
+def test_every_command_has_help(capsys) -> None:
+    from dsf_search.cli import main
+    from dsf_search.cli.commands import COMMANDS
+    for name in COMMANDS:
+        assert main([name, "--help"]) == 0, name
+        assert f"usage: dsf-search {name}" in capsys.readouterr().out
