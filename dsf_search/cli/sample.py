@@ -5,11 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-import optuna
-
 from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import SEED, whole
-from dsf_search.search.plan import load_plan
 
 MAX_SAMPLES = 100_000
 
@@ -27,6 +24,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import optuna
+
+    from dsf_search.search.plan import load_plan
+
     space = load_plan(args.space, evaluator=args.evaluator)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=args.seed))

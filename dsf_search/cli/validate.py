@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
+from typing import TYPE_CHECKING
 
 from dsf_search.cli.commands import summary
-from collections import Counter
 
-from dsf_search.search.plan import SearchPlan, load_plan
-from dsf_search.space.domains import show
+if TYPE_CHECKING:  # the command imports the search plan when it runs (fast --help)
+    from dsf_search.search.plan import SearchPlan
 
 SURVEY_LIMIT = 2000  # candidates checked one by one at most (a few ms each)
 
@@ -26,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def describe(space: SearchPlan) -> list[str]:
     """The lines `validate` prints for a valid space."""
+    from dsf_search.space.domains import show
+
     search, checks = space.search, space.checks
     summary = space.description.strip().splitlines()[0] if space.description.strip() else "(no description)"
     lines = [f"space {space.name}: {summary}",
@@ -79,6 +82,8 @@ def survey(space: SearchPlan) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dsf_search.search.plan import load_plan
+
     space = load_plan(args.space, evaluator=args.evaluator)
     print("\n".join(describe(space)))
     print(f"\nok: {args.space} is a valid search space")

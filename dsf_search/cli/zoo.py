@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import whole
-from dsf_search.core import zoo
-from dsf_search.core.cost import params, state_bytes
 from dsf_search.errors import InputError
+
+if TYPE_CHECKING:  # imported when the command runs (fast --help)
+    import pandas as pd
 
 TABLE_LENGTH = 2048
 TABLE_WIDTH = 128
@@ -41,6 +42,11 @@ def _selective(m) -> str:
 
 def table(d_model: int = TABLE_WIDTH, length: int = TABLE_LENGTH) -> pd.DataFrame:
     """One row per preset (single-layer model at width d_model)."""
+    import pandas as pd
+
+    from dsf_search.core import zoo
+    from dsf_search.core.cost import params, state_bytes
+
     rows = []
     for name in zoo.names():
         spec = zoo.model(name, d_model=d_model, n_layers=1)
@@ -59,6 +65,8 @@ def table(d_model: int = TABLE_WIDTH, length: int = TABLE_LENGTH) -> pd.DataFram
 
 
 def run(args: argparse.Namespace) -> int:
+    from dsf_search.core import zoo
+
     if args.name is None:
         print(f"{len(zoo.names())} presets (one layer; state bytes per sequence at T={args.length}, float32)")
         print(table(args.d_model, args.length).to_string(index=False))
