@@ -75,7 +75,7 @@ def test_a_space_loads_no_evaluation_or_search() -> None:
 
 @pytest.mark.parametrize("argv", [["--help"], ["vaildate", "x.yaml"], [], ["validate", "--help"], ["sample", "--help"],
                                   ["zoo", "--help"]])
-def test_help_and_a_typo_load_no_torch_and_no_command(argv: list[str]) -> None:
+def test_help_and_a_typo_load_no_torch(argv: list[str]) -> None:
     loaded = _loaded(f"import contextlib, io\nfrom dsf_search.cli import main\n"
                      f"with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
                      f"    main({argv!r})")
