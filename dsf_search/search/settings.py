@@ -116,13 +116,13 @@ class SettingsReader(Reader):
             self.error(node, f"no evaluation protocol at {text!r} (tried {tried}); "
                              "paths are relative to the space file or the current directory")
             return None, None
-        return path, self._protocol(path, node.line)
+        return path, self._protocol(path, node.line, node.path)
 
     def evaluator_file(self, path: Path) -> tuple[Path, Protocol | None]:
         """A protocol given outside the file (e.g. on the command line), relative to the cwd."""
-        return path, self._protocol(path, 1)
+        return path, self._protocol(path, 1, "evaluator")
 
-    def _protocol(self, path: Path, line: int) -> Protocol | None:
+    def _protocol(self, path: Path, line: int, key: str) -> Protocol | None:
         try:
             return load_protocol(path)
         except (ProtocolError, UnicodeDecodeError) as err:
@@ -130,11 +130,11 @@ class SettingsReader(Reader):
                 # The protocol's own problems, under its own file and line.
                 self.problems.extend(err.problems)
                 count = len(err.problems)
-                self.problems.add(line, "evaluator", f"the evaluation protocol {str(path)!r} is invalid "
-                                                     f"({count} error{'s' if count != 1 else ''} in it, listed under its name)")
+                self.problems.add(line, key, f"the evaluation protocol {str(path)!r} is invalid "
+                                             f"({count} error{'s' if count != 1 else ''} in it, listed under its name)")
             else:  # some other file: name it, never echo what it holds
-                self.problems.add(line, "evaluator", f"{str(path)!r} is not an evaluation protocol (a YAML mapping with "
-                                                     f"`tasks:`); its content is not shown")
+                self.problems.add(line, key, f"{str(path)!r} is not an evaluation protocol (a YAML mapping with "
+                                             f"`tasks:`); its content is not shown")
             return None
 
     def constraints(self, node: Node, default_length: int) -> tuple[Constraint, ...] | Any:

@@ -11,6 +11,8 @@ from typing import Any
 
 import optuna
 
+from dsf_search.kinds import is_kind
+
 
 def show(value: Any) -> str:
     if isinstance(value, bool):
@@ -91,7 +93,7 @@ class IntRange:
         return self.lo
 
     def contains(self, value: Any) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool) and self.lo <= value <= self.hi \
+        return is_kind(value, int) and self.lo <= value <= self.hi \
             and (value - self.lo) % self.step == 0
 
     def representatives(self) -> list[int]:
@@ -122,7 +124,7 @@ class FloatRange:
         return self.lo
 
     def contains(self, value: Any) -> bool:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and self.lo <= value <= self.hi
+        return is_kind(value, float) and self.lo <= value <= self.hi
 
     def representatives(self) -> list[float]:
         return sorted({self.lo, self.hi})

@@ -13,6 +13,7 @@ from typing import Any
 
 from dsf_search.core.cost import analytic_cost
 from dsf_search.grammar.limits import MAX_MODEL_BYTES
+from dsf_search.kinds import is_kind
 from dsf_search.space.domains import Choice, Domain, FloatRange, IntRange, show
 from dsf_search.space.resolve import BuildError, Resolver
 from dsf_search.space.variables import Variable
@@ -24,8 +25,7 @@ BYTES_PER_PARAM = 4  # float32
 def _numeric(domain: Domain) -> bool:
     if isinstance(domain, (IntRange, FloatRange)):
         return True
-    return isinstance(domain, Choice) and all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                              for v in domain.options)
+    return isinstance(domain, Choice) and all(is_kind(v, float) for v in domain.options)
 
 
 def _largest(var: Variable, domain: Domain) -> tuple[list[Any], int]:
