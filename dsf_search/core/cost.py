@@ -27,7 +27,24 @@ def _in_width(m: MixerSpec) -> int:
     width = m.heads * m.head_dim
     width += Hq * m.state_size if m.query == "input" else 0
     width += Hq * m.state_size if m.key == "input" else 0
-    return width
+    # frontier.py: the erase direction p of 'dplr', the keys and values of factors 2..m
+    width += Hq * m.state_size if m.transition == "dplr" and m.key == "input" else 0
+    extra_keys = Hq * m.state_size if m.key == "input" else 0
+    return width + (m.householder_factors - 1) * (extra_keys + m.heads * m.head_dim)
+
+
+def _gate_size(m: MixerSpec) -> int:
+    """Values of a_t per token: H, or H n (H n / 2 with a rotation: one per state pair)."""
+    if m.transition not in DIAGONAL:
+        return m.heads
+    return m.heads * (m.state_size // 2 if m.rotation != "none" else m.state_size)
+
+
+def _frontier_params(m: MixerSpec, d: int) -> int:
+    """theta_in, erase_beta_in, factor_beta_in of frontier.py."""
+    p = _gate_input(d, m.heads * (m.state_size // 2), m.selective) if m.rotation != "none" else 0
+    p += _gate_input(d, m.heads, m.selective) if m.transition == "dplr" else 0
+    return p + (_gate_input(d, (m.householder_factors - 1) * m.heads, m.selective) if m.householder_factors > 1 else 0)
 
 
 def mixer_params(m: MixerSpec, d: int) -> int:
@@ -40,7 +57,7 @@ def mixer_params(m: MixerSpec, d: int) -> int:
         p += width * m.conv_size + width
     p += Hq * n if m.query == "static" else 0
     p += Hq * n if m.key == "static" else 0
-    gate_size = H * n if m.transition in DIAGONAL else H
+    gate_size = _gate_size(m)
     if m.transition in GATED:
         if m.gate == "mamba":
             p += _gate_input(d, H, m.selective) + gate_size
@@ -59,7 +76,7 @@ def mixer_params(m: MixerSpec, d: int) -> int:
     p += H if m.skip else 0
     p += H * dv if m.output_norm else 0
     p += d * H * dv if m.output_gate != "none" else 0
-    return p + H * dv * d
+    return p + H * dv * d + _frontier_params(m, d)
 
 
 def _norm_params(name: str, d: int) -> int:
@@ -94,7 +111,8 @@ def mixer_state_elements(m: MixerSpec, T: int) -> int:
     if m.readout == "linear":
         state = H * n * dv + (H * n if m.normalization in ("sum", "maxabs") else 0)
     else:
-        state = T * H * (n + dv)
+        # the KV cache; decay outside the readout also keeps one log decay per cached token
+        state = T * H * (n + dv + (1 if m.decay_placement == "outside" and m.transition == "scalar" else 0))
     return state + (_in_width(m) * (m.conv_size - 1) if m.conv_size > 0 else 0)
 
 
@@ -109,7 +127,8 @@ def mixer_flops_per_token(m: MixerSpec, d: int, T: int) -> int:
     f = 2 * d * _in_width(m) + 2 * H * dv * d
     f += 2 * _in_width(m) * m.conv_size if m.conv_size > 0 else 0
     f += 2 * d * H * dv if m.output_gate != "none" else 0
-    gate_size = H * n if m.transition in DIAGONAL else H
+    gate_size = _gate_size(m)
+    f += _frontier_flops(m, d, T)
     gate_inputs = (m.transition in GATED and m.gate != "fixed") + (m.transition in HOUSEHOLDER) \
         + (m.injection in ("sigmoid", "exp", "delta")) + (m.normalization == "learned")
     f += 2 * d * gate_size * gate_inputs if m.selective else 0
@@ -117,13 +136,37 @@ def mixer_flops_per_token(m: MixerSpec, d: int, T: int) -> int:
         cols = dv + (1 if m.normalization in ("sum", "maxabs") else 0)
         per_head = 2 * n * cols  # injection outer product + add
         per_head += n * cols if m.transition in GATED else 0
-        per_head += 4 * n * cols if m.transition in HOUSEHOLDER else 0
+        per_head += 4 * n * cols if m.transition in HOUSEHOLDER or m.transition == "dplr" else 0
         per_head += 2 * n * cols  # readout
         return f + H * per_head
     per_head = 2 * T * (n + dv)  # scores and the weighted sum over the cache
-    per_head += T * n if m.transition in GATED else 0
+    outside = m.decay_placement == "outside" and m.transition == "scalar"
+    per_head += T * (1 if outside else n) if m.transition in GATED else 0  # decay the log scores or the keys
+    per_head += 4 * T * n if m.transition == "dplr" else 0
     per_head += 4 * T * n if m.transition in HOUSEHOLDER else 0
     return f + H * per_head
+
+
+def _frontier_flops(m: MixerSpec, d: int, T: int) -> int:
+    """FLOPs of the frontier axes per token: their selective projections and their state work.
+
+    A rotation costs 6 per state pair and column (4 multiplies, 2 adds); each extra Householder
+    factor one injection (2 n cols) and one reflection (4 n cols); 'dplr' is costed with the
+    Householder part (w^T S and the rank-1 update, 4 n cols) above.
+    """
+    H, n, dv = m.heads, m.state_size, m.head_dim
+    f = 0
+    if m.selective:
+        f += 2 * d * H * (n // 2) if m.rotation != "none" else 0
+        f += 2 * d * H if m.transition == "dplr" else 0
+        f += 2 * d * (m.householder_factors - 1) * H
+    if m.readout == "linear":
+        cols = dv + (1 if m.normalization in ("sum", "maxabs") else 0)
+        f += H * 3 * n * cols if m.rotation != "none" else 0
+        f += H * (m.householder_factors - 1) * 6 * n * cols
+    else:
+        f += H * 3 * n * T if m.rotation != "none" else 0
+    return f
 
 
 def flops_per_token(spec: ModelSpec, T: int) -> int:

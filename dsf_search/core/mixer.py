@@ -22,6 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER
+from dsf_search.core.frontier import FrontierInputs, extra_widths, substeps, token_outputs
 from dsf_search.core.layers import activation, feature_map, rotary
 from dsf_search.core.mix import coefficients, mix
 from dsf_search.core.spec import MixerSpec
@@ -90,8 +91,10 @@ class DSFMixer(nn.Module):
         self.gated = spec.transition in GATED
         self.diagonal = spec.transition in DIAGONAL
         self.householder = spec.transition in HOUSEHOLDER
-        self.signed = spec.eigenvalues == "signed" and spec.transition != "identity"
-        gate_shape = (H, n) if self.diagonal else (H,)
+        # dplr keeps nonnegative gates; its signed eigenvalues come from beta (frontier.py)
+        self.signed = spec.eigenvalues == "signed" and spec.transition not in ("identity", "dplr")
+        # with a rotation a diagonal gate has one magnitude per state pair
+        gate_shape = (H, n // 2 if spec.rotation != "none" else n) if self.diagonal else (H,)
 
         widths = []
         if spec.query == "input":
@@ -99,6 +102,7 @@ class DSFMixer(nn.Module):
         if spec.key == "input":
             widths.append(("k", self.Hq * n))
         widths.append(("v", H * dv))
+        widths += extra_widths(spec, self.Hq)
         self.widths = widths
         total = sum(w for _, w in widths)
         self.in_proj = nn.Linear(d_model, total, bias=False)
@@ -127,6 +131,7 @@ class DSFMixer(nn.Module):
         if spec.output_gate != "none":
             self.gate_proj = nn.Linear(d_model, H * dv, bias=False)
         self.out_proj = nn.Linear(H * dv, d_model, bias=False)
+        self.frontier = FrontierInputs(spec, d_model, GateInput)
 
     def _init_dt(self, dt: GateInput) -> None:
         with torch.no_grad():
@@ -140,7 +145,7 @@ class DSFMixer(nn.Module):
             self.dt = GateInput(d_model, (H,), spec.selective)
             self._init_dt(self.dt)
             # Mamba-2 draws A in [1, 16] per head; S6 uses the S4D-real init A = 1..n per channel.
-            A = torch.arange(1, n + 1, dtype=torch.float32).repeat(H, 1) if self.diagonal else torch.empty(H).uniform_(1, 16)
+            A = torch.arange(1, gate_shape[-1] + 1, dtype=torch.float32).repeat(H, 1) if self.diagonal else torch.empty(H).uniform_(1, 16)
             self.A_log = nn.Parameter(A.log())
         elif spec.gate == "fixed":
             decay = 1.0 - 2.0 ** (-5.0 - torch.arange(H, dtype=torch.float32))
@@ -256,6 +261,13 @@ class DSFMixer(nn.Module):
             kwargs["eta"] = self._eta(u)
         kwargs.update(transition=spec.transition, b=b, readout=spec.readout, normalization=spec.normalization,
                       scale=1.0 / math.sqrt(n) if spec.scale == "inv_sqrt_n" else 1.0)
+
+        def make_key(name: str) -> torch.Tensor:
+            # a key that is not projected (static, ones) is the same for every factor
+            x = self._qk(spec.key, name if name in parts else "k", parts, B, T, v)
+            return rotary(x, offset) if self.rope else x
+
+        k, kwargs = self.frontier.extend(u, q, k, kwargs, make_key, parts, B, T)
         return q, k, v, kwargs, conv_tail, offset
 
     def coefficients(self, u: torch.Tensor) -> torch.Tensor:
@@ -263,6 +275,9 @@ class DSFMixer(nn.Module):
         weights of v_j in the output of `mix` at step i (before skip, output norm, gate and
         output projection), from the start of the sequence."""
         q, k, v, kwargs, _, _ = self._mix_inputs(u)
+        if self.spec.householder_factors > 1:
+            raise NotImplementedError("coefficients: a mixer with several Householder factors per token mixes "
+                                      "T m sub-step values; its coefficient map is not a T x T matrix")
         return coefficients(q, k, v, **kwargs)
 
     def forward(
@@ -272,9 +287,11 @@ class DSFMixer(nn.Module):
         B, T, _ = u.shape
         H, dv = spec.heads, spec.head_dim
         q, k, v, kwargs, conv_tail, offset = self._mix_inputs(u, state)
-        out = mix(q, k, v, form=self.form, initial_state=None if state is None else state.mix,
+        q_mix, k_mix, v_mix, kwargs, m = substeps(q, k, v, kwargs, spec.injection)
+        out = mix(q_mix, k_mix, v_mix, form=self.form, initial_state=None if state is None else state.mix,
                   return_state=return_state, **kwargs)
         y, mix_state = out if return_state else (out, None)
+        y = token_outputs(y, m)
         if spec.skip:
             y = y + self.D[:, None] * v
         if spec.output_norm:
