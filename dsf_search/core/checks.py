@@ -23,6 +23,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from dsf_search.core.forms.inputs import GATED, HOUSEHOLDER
+from dsf_search.core.transitions import TRANSITIONS
 from dsf_search.core.spec import MixerSpec, ModelSpec
 
 CODES = ("P1", "P2", "P3", "P4", "P5", "P6")
@@ -68,13 +69,9 @@ def _selective(m: MixerSpec) -> bool:
 
 def _eigenvalue_one(m: MixerSpec) -> str | None:
     """Why A_t can reach eigenvalue 1, or None when it is strictly stable."""
-    if m.transition == "identity":
-        return "A_t = I"
-    if _has_learned_gate(m):
-        return f"the {m.gate} gate a_t can approach 1"
-    if m.transition == "householder":
-        return "I - beta_t k_t k_t^T keeps eigenvalue 1 off k_t"
-    return None  # the fixed (RetNet) decays are < 1
+    # the fixed (RetNet) decays are < 1; a rotation keeps |lambda| = |a| (transitions.py)
+    why = TRANSITIONS[m.transition].reaches_one(_has_learned_gate(m))
+    return why if why is None or not _has_learned_gate(m) else why.replace("the gate", f"the {m.gate} gate")
 
 
 def _gate_tied(m: MixerSpec) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER
 from dsf_search.core.layers import mlp_hidden, swiglu_hidden
 from dsf_search.core.spec import MixerSpec, ModelSpec
+from dsf_search.core.transitions import TRANSITIONS
 
 
 def _gate_input(d: int, size: int, selective: bool) -> int:
@@ -135,15 +136,13 @@ def mixer_flops_per_token(m: MixerSpec, d: int, T: int) -> int:
     if m.readout == "linear":
         cols = dv + (1 if m.normalization in ("sum", "maxabs") else 0)
         per_head = 2 * n * cols  # injection outer product + add
-        per_head += n * cols if m.transition in GATED else 0
-        per_head += 4 * n * cols if m.transition in HOUSEHOLDER or m.transition == "dplr" else 0
+        per_head += TRANSITIONS[m.transition].update_flops(n, cols)
         per_head += 2 * n * cols  # readout
         return f + H * per_head
     per_head = 2 * T * (n + dv)  # scores and the weighted sum over the cache
     outside = m.decay_placement == "outside" and m.transition == "scalar"
-    per_head += T * (1 if outside else n) if m.transition in GATED else 0  # decay the log scores or the keys
-    per_head += 4 * T * n if m.transition == "dplr" else 0
-    per_head += 4 * T * n if m.transition in HOUSEHOLDER else 0
+    # outside the readout the gate decays T log scores instead of evolving T keys
+    per_head += T if outside else TRANSITIONS[m.transition].cache_flops(n, T)
     return f + H * per_head
 
 

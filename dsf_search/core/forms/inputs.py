@@ -10,22 +10,17 @@ from dataclasses import dataclass, fields, replace
 
 import torch
 
-TRANSITIONS = (
-    "identity",
-    "scalar",
-    "diagonal",
-    "householder",
-    "householder_scalar",
-    "householder_diagonal",
-    "dplr",
-)
+from dsf_search.core.transitions import TRANSITIONS as _REGISTRY
+
 READOUTS = ("linear", "exp")
 NORMALIZATIONS = ("none", "sum", "maxabs", "learned")
-GATED = {"scalar", "diagonal", "householder_scalar", "householder_diagonal", "dplr"}
-DIAGONAL = {"diagonal", "householder_diagonal", "dplr"}
-HOUSEHOLDER = {"householder", "householder_scalar", "householder_diagonal"}
+# The transition structures and their groups, from the registry (core/transitions.py).
+TRANSITIONS = _REGISTRY.names()
+GATED = {t.name for t in _REGISTRY if t.gated}
+DIAGONAL = {t.name for t in _REGISTRY if t.diagonal}
+HOUSEHOLDER = {t.name for t in _REGISTRY if t.householder}
 # Transitions that accept a rotation theta (every one whose gate commutes with it).
-ROTATABLE = {"identity", "scalar", "diagonal", "householder", "householder_scalar", "householder_diagonal"}
+ROTATABLE = {t.name for t in _REGISTRY if t.rotatable}
 DECAY_PLACEMENTS = ("inside", "outside")
 # Low-precision inputs are computed in float32 by every form except the GPU kernels of 'fla'
 # (CPU kernels such as the triangular solve have no half-precision versions).
@@ -130,7 +125,7 @@ def prepare(
     decay_placement: str = "inside",
 ) -> MixInputs:
     """Check every argument of `mix` against the contract and return head-major inputs."""
-    if transition not in TRANSITIONS:
+    if transition not in _REGISTRY:
         raise ValueError(f"mix: unknown transition {transition!r}; allowed: {', '.join(TRANSITIONS)}")
     if readout not in READOUTS:
         raise ValueError(f"mix: unknown readout {readout!r}; allowed: {', '.join(READOUTS)}")
