@@ -103,7 +103,7 @@ class FrontierInputs(nn.Module):
             beta = torch.sigmoid(self.erase_beta_in(u)) * (2.0 if self.signed else 1.0)
             root = (0.5 * kwargs["log_a"]).exp()
             kwargs["u"] = beta[..., None] * root * p
-            kwargs["w"] = root * k.abs() * torch.where(p < 0, -1.0, 1.0)
+            kwargs["w"] = root * k.abs() * (1.0 - 2.0 * (p < 0).to(p.dtype))
         if spec.householder_factors > 1:
             beta = torch.sigmoid(self.factor_beta_in(u)) * (2.0 if self.signed else 1.0)
             keys = [F.normalize(make_key(k_name), dim=-1) for k_name, _ in factor_names(spec)]

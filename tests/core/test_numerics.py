@@ -83,3 +83,19 @@ def test_integer_inputs_are_refused():
     x = torch.zeros(1, 2, 1, 2, dtype=torch.int64)
     with pytest.raises(ValueError, match="floating point"):
         mix(x, x, x)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("name", ["gated_deltanet", "kda", "deltaproduct", "dplr_delta", "mamba3"])
+def test_low_precision_presets_run_on_cpu(name, dtype):
+    """Forward in both half formats; gradients in bfloat16 (float16 without loss scaling
+    overflows in the mixer's output RMS norm backward, outside `mix`)."""
+    from dsf_search.core import SequenceModel, zoo
+
+    torch.manual_seed(0)
+    model = SequenceModel(zoo.model(name, d_model=32, n_layers=1)).to(dtype)
+    logits = model(torch.randint(0, 64, (2, 70)))
+    assert logits.dtype == dtype and torch.isfinite(logits.float()).all()
+    if dtype == torch.bfloat16:
+        logits.float().square().mean().backward()
+        assert all(torch.isfinite(p.grad.float()).all() for p in model.parameters() if p.grad is not None)
