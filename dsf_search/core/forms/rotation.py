@@ -27,6 +27,8 @@ def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, dim: int = -1)
 def to_frame(q: torch.Tensor, k: torch.Tensor, theta: torch.Tensor, dim: int = -2):
     """q~, k~ = R(-Theta) q, R(-Theta) k with Theta the cumulative sum of theta along `dim`
     (time); returns (q~, k~, Theta at the last step). Shapes: q, k [..., T, n]; theta [..., T, n // 2]."""
-    total = theta.cumsum(dim=dim)
-    cos, sin = total.cos(), -total.sin()
-    return rotate(q, cos, sin), rotate(k, cos, sin), total.select(dim, -1)
+    # Summed in float64: over thousands of steps the angles grow to ~1e4 rad, where float32
+    # would lose ~1e-3 rad of each; cos/sin of the exact sum are then rounded once.
+    total = theta.to(torch.float64).cumsum(dim=dim)
+    cos, sin = total.cos().to(q.dtype), -total.sin().to(q.dtype)
+    return rotate(q, cos, sin), rotate(k, cos, sin), total.select(dim, -1).to(q.dtype)
