@@ -95,7 +95,8 @@ def _layer_findings(spec: ModelSpec, i: int, length: int, position_before: bool)
     elif not (_selective(m) or m.qk_norm or m.state_size >= LARGE_STATE):
         add("P2", "warning", f"linear readout without an input-dependent gate, normalized q/k or a large state "
                              f"(n = {m.state_size} < {LARGE_STATE}): selectivity is limited by the readout's zero set")
-    if m.transition == "identity" and spec.positional == "none" and not position_before and m.conv_size == 0:
+    if m.transition == "identity" and m.rotation == "none" and spec.positional == "none" and not position_before \
+            and m.conv_size == 0:
         add("P3", "warning", "A_t = I injects no position and nothing before this layer does "
                              "(no positional encoding, no earlier non-identity transition or convolution)")
     if m.transition in HOUSEHOLDER and m.state_size == 1:
@@ -137,7 +138,8 @@ def check(spec: ModelSpec, length: int = 2048, errors: Collection[str] = (),
     for i, layer in enumerate(spec.layers):
         findings += _layer_findings(spec, i, length, position_before)
         # a decaying/rotating transition or a causal conv makes this layer's output position-aware
-        position_before = position_before or layer.transition != "identity" or layer.conv_size > 0
+        position_before = position_before or layer.transition != "identity" or layer.rotation != "none" \
+            or layer.conv_size > 0
     out = []
     for f in findings:
         if f.code in ignore:

@@ -74,6 +74,7 @@ def test_checks_know_a_pure_rotation_is_marginally_stable():
     m = MixerSpec(transition="identity", rotation="learned", normalization="none", state_size=4, heads=2, head_dim=4)
     findings = check(ModelSpec(layers=(m,)))
     assert any(f.code == "P6" and "rotation alone keeps |lambda| = 1" in f.reason for f in findings)
+    assert not any(f.code == "P3" for f in findings)  # a rotation injects relative position (P3)
 
 
 def test_cost_asks_the_registry_for_the_state_update():
