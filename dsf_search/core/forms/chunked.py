@@ -156,7 +156,7 @@ def _dplr_terms(inp: MixInputs, q: torch.Tensor, k: torch.Tensor, BV: torch.Tens
         q, k, u, w_next = q * sigma, k * sigma, u * sigma, w_next * sigma
         sigma_end = sigma[..., -1:, :]
     pairs, starts, ends, g = _DiagonalChunk.apply(
-        torch.stack([q, q, w_next, w_next]), torch.stack([k, u, k, u]), lg.expand(4, *lg.shape), False, inp.signed
+        torch.stack([q, q, w_next, w_next]), torch.stack([k, u, k, u]), lg.expand(4, *lg.shape).contiguous(), False, inp.signed
     )
     Pk, Pu = pairs[0], pairs[1]
     Wk, Wu = (F.pad(pairs[i][..., :-1, :], (0, 0, 1, 0)) for i in (2, 3))
