@@ -6,6 +6,7 @@
     python bench/bench_forms.py --T 4096 --families dplr rotation_diagonal householder_scalar \
         householder_scalar_x2 --forms chunked recurrent --no-short
     python bench/bench_forms.py --T 1024 4096 --families fox --forms sdpa quadratic --no-short
+    python bench/bench_forms.py --frontier --T 4096   # the same ratios, forms timed alternately
 
 Setting: B=1, H=4, n=d_v=64, float32, loss = sum(y * w) with a fixed random w, gradients for
 every input that has one (q, k, v, gates, beta). Linear readouts use normalization 'none'
@@ -196,6 +197,26 @@ def measure_short(chunk_size: int, reps: int) -> dict:
     return out
 
 
+def measure_frontier(T: int, chunk_size: int, reps: int) -> dict:
+    """Child process: for the frontier families, chunked and recurrent timed alternately
+    (recurrent, ~seconds per run at T=4096, once per round), and chunked with 2 Householder
+    factors per token against 1, alternately; medians over the rounds."""
+    out = {}
+    pairs = [(family, ("chunked", "recurrent"), family) for family in ("dplr", "rotation_diagonal", "rotation_scalar")]
+    pairs.append(("householder_scalar", ("chunked", "chunked"), "householder_scalar_x2"))
+    for family, forms, other in pairs:
+        steps = [_fwd_bwd(forms[0], family, "linear", T, chunk_size), _fwd_bwd(forms[1], other, "linear", T, chunk_size)]
+        steps[0]()
+        if forms[1] == "chunked":
+            steps[1]()
+        times: list[list[float]] = [[], []]
+        for _ in range(reps if forms[1] == "chunked" else 2):
+            for i, step in enumerate(steps):
+                times[i].append(_timed(step))
+        out[f"{family} {forms[0]} | {other} {forms[1]}"] = [statistics.median(t) for t in times]
+    return out
+
+
 def chunked_forward_flops(transition: str, T: int, C: int) -> float:
     """Matmul FLOPs of the chunked form's forward (see dsf_search/core/forms/chunked.py)."""
     if transition in FRONTIER:
@@ -235,6 +256,8 @@ def _child(args: argparse.Namespace) -> None:
         result = measure_cell(mode[1], mode[2], mode[3], int(mode[4]), args.chunk_size, args.reps)
     elif mode[0] == "pair":
         result = measure_pair(int(mode[1]), args.chunk_size, args.reps)
+    elif mode[0] == "frontier":
+        result = measure_frontier(int(mode[1]), args.chunk_size, args.reps)
     else:
         result = measure_short(args.chunk_size, args.reps)
     print(json.dumps(result))
@@ -270,6 +293,8 @@ def main() -> None:
     parser.add_argument("--memory-budget-gib", type=float, default=6.0)
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--no-short", action="store_true", help="skip the short-T crossover table")
+    parser.add_argument("--frontier", action="store_true",
+                        help="only the frontier ratios (chunked vs recurrent, 2 factors vs 1), timed alternately")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -277,6 +302,13 @@ def main() -> None:
         return
 
     started = time.time()
+    if args.frontier:
+        print(f"load average at start (1, 5, 15 min): {os.getloadavg()}; {args.threads} threads")
+        for T in args.T:
+            for key, (first, second) in _run_child(["frontier", str(T)], args).items():
+                print(f"  T={T}: {key}: {first * 1e3:.1f} ms vs {second * 1e3:.1f} ms, ratio {second / first:.2f}")
+        print(f"load average at end (1, 5, 15 min): {os.getloadavg()}; total wall time {time.time() - started:.0f} s")
+        return
     print(f"machine: {os.cpu_count()}-core CPU, {_cpu_model()}; torch {torch.__version__}; {args.threads} threads")
     print(f"load average at start (1, 5, 15 min): {os.getloadavg()}")
     print(f"setting: B={B} H={H} n={N_FEAT} d_v={D_V} float32, forward+backward, chunk_size={args.chunk_size}")
