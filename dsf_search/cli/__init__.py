@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from dsf_search.cli import coefficients as coefficients_command
 from dsf_search.cli import compare as compare_command
+from dsf_search.cli import confirm as confirm_command
 from dsf_search.cli import evaluate as evaluate_command
 from dsf_search.cli import report as report_command
 from dsf_search.cli import results as results_command
@@ -22,7 +23,7 @@ from dsf_search.cli import zoo as zoo_command
 from dsf_search.errors import InputError
 
 COMMANDS = [zoo_command, validate_command, sample_command, evaluate_command, run_command, status_command,
-            results_command, compare_command, report_command, coefficients_command]
+            results_command, compare_command, report_command, coefficients_command, confirm_command]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse printed a usage error (exit 2) or the help (exit 0)
+        return stop.code if isinstance(stop.code, int) else 2
     try:
         return int(args.run(args) or 0)
     except InputError as err:

@@ -14,70 +14,81 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER
+from dsf_search.core.gates import GATES, gate_input_params
+from dsf_search.core.injections import INJECTIONS
 from dsf_search.core.layers import mlp_hidden, swiglu_hidden
+from dsf_search.core.mixer import gate_shape, projection_widths
+from dsf_search.core.wiring import HEADWISE_BLOCK, WIRINGS
 from dsf_search.core.spec import MixerSpec, ModelSpec
 from dsf_search.core.transitions import TRANSITIONS
 
 
-def _gate_input(d: int, size: int, selective: bool) -> int:
-    return d * size + size if selective else size
+def _in_width(m: MixerSpec, d: int = 0) -> int:
+    """Width of in_proj's output (what the short conv runs over; independent of d)."""
+    return sum(w for _, w in projection_widths(m, d)[0])
 
 
-def _in_width(m: MixerSpec) -> int:
-    Hq = 1 if m.qk_shared else m.heads
-    width = m.heads * m.head_dim
-    width += Hq * m.state_size if m.query == "input" else 0
-    width += Hq * m.state_size if m.key == "input" else 0
-    # frontier.py: the erase direction p of 'dplr', the keys and values of factors 2..m
-    width += Hq * m.state_size if m.transition == "dplr" and m.key == "input" else 0
-    extra_keys = Hq * m.state_size if m.key == "input" else 0
-    return width + (m.householder_factors - 1) * (extra_keys + m.heads * m.head_dim)
+def _frontier_params(m: MixerSpec, d_in: int) -> int:
+    """theta_in, erase_beta_in, factor_beta_in of frontier.py (their extra in_proj channels are
+    in projection_widths)."""
+    p = gate_input_params(d_in, m.heads * (m.state_size // 2), m.selective) if m.rotation != "none" else 0
+    p += gate_input_params(d_in, m.heads, m.selective) if m.transition == "dplr" else 0
+    if m.householder_factors > 1:
+        p += gate_input_params(d_in, (m.householder_factors - 1) * m.heads, m.selective)
+    return p
 
 
-def _gate_size(m: MixerSpec) -> int:
-    """Values of a_t per token: H, or H n (H n / 2 with a rotation: one per state pair)."""
-    if m.transition not in DIAGONAL:
-        return m.heads
-    return m.heads * (m.state_size // 2 if m.rotation != "none" else m.state_size)
+def _frontier_flops(m: MixerSpec, d_in: int) -> int:
+    """FLOPs of the frontier axes per token: their selective projections and their state work.
 
-
-def _frontier_params(m: MixerSpec, d: int) -> int:
-    """theta_in, erase_beta_in, factor_beta_in of frontier.py."""
-    p = _gate_input(d, m.heads * (m.state_size // 2), m.selective) if m.rotation != "none" else 0
-    p += _gate_input(d, m.heads, m.selective) if m.transition == "dplr" else 0
-    return p + (_gate_input(d, (m.householder_factors - 1) * m.heads, m.selective) if m.householder_factors > 1 else 0)
+    A rotation costs 6 per state pair and column (4 multiplies, 2 adds); each extra Householder
+    factor one injection (2 n cols) and one reflection (4 n cols); 'dplr' (w^T S and the rank-1
+    update, 4 n cols) is in its Transition's update_flops.
+    """
+    H, n, dv = m.heads, m.state_size, m.head_dim
+    f = 0
+    if m.selective:
+        f += 2 * d_in * H * (n // 2) if m.rotation != "none" else 0
+        f += 2 * d_in * H if m.transition == "dplr" else 0
+        f += 2 * d_in * (m.householder_factors - 1) * H
+    if m.readout == "linear":
+        cols = dv + (1 if m.normalization in ("sum", "maxabs") else 0)
+        f += H * 3 * n * cols if m.rotation != "none" else 0
+        f += H * (m.householder_factors - 1) * 6 * n * cols
+    return f
 
 
 def mixer_params(m: MixerSpec, d: int) -> int:
     """Exact parameter count of DSFMixer(m, d)."""
     H, n, dv = m.heads, m.state_size, m.head_dim
     Hq = 1 if m.qk_shared else H
-    width = _in_width(m)
-    p = d * width
+    wiring = WIRINGS[m.wiring]
+    in_parts, x_parts = projection_widths(m, d)
+    width = sum(w for _, w in in_parts)
+    shape = gate_shape(m, d)
+    bias = 1 if wiring.bias else 0
+    p = d * width + bias * width
     if m.conv_size > 0:
         p += width * m.conv_size + width
+    if x_parts:
+        x_width = sum(w for _, w in x_parts)
+        p += shape.d_in * x_width + bias * x_width
+    if wiring.qk == "headwise":
+        p += 3 * H * dv * HEADWISE_BLOCK  # q, k, v block-diagonal maps
     p += Hq * n if m.query == "static" else 0
     p += Hq * n if m.key == "static" else 0
-    gate_size = _gate_size(m)
-    if m.transition in GATED:
-        if m.gate == "mamba":
-            p += _gate_input(d, H, m.selective) + gate_size
-        elif m.gate != "fixed":
-            p += _gate_input(d, gate_size, m.selective)
-            p += gate_size if m.gate == "rglru" else 0
-            p += 1 if m.gate == "reversed_sigmoid" else 0  # the learned exponent of sigma(-x)^alpha
+    gated = m.transition in GATED
+    if gated:
+        p += GATES[m.gate].params(shape)
     if m.transition in HOUSEHOLDER:
-        p += _gate_input(d, H, m.selective)
-    if m.injection in ("sigmoid", "exp"):
-        p += _gate_input(d, H, m.selective)
-    if m.injection == "delta" and not (m.transition in GATED and m.gate == "mamba"):
-        p += _gate_input(d, H, m.selective)
+        p += gate_input_params(shape.d_in, H, m.selective)
+    p += INJECTIONS[m.injection].params(shape, gated and GATES[m.gate].owns_delta)
     if m.normalization == "learned":
-        p += _gate_input(d, H, m.selective)
-    p += H if m.skip else 0
+        p += gate_input_params(shape.d_in, H, m.selective)
+    p += (H if wiring.skip_source == "value" else H * dv) if m.skip else 0
     p += H * dv if m.output_norm else 0
-    p += d * H * dv if m.output_gate != "none" else 0
-    return p + H * dv * d + _frontier_params(m, d)
+    p += (d * H * dv + bias * H * dv) if m.output_gate != "none" else 0
+    return p + H * dv * d + bias * d + _frontier_params(m, shape.d_in)
 
 
 def _norm_params(name: str, d: int) -> int:
@@ -114,7 +125,7 @@ def mixer_state_elements(m: MixerSpec, T: int) -> int:
     else:
         # the KV cache; decay outside the readout also keeps one log decay per cached token
         state = T * H * (n + dv + (1 if m.decay_placement == "outside" and m.transition == "scalar" else 0))
-    return state + (_in_width(m) * (m.conv_size - 1) if m.conv_size > 0 else 0)
+    return state + (_in_width(m) * (m.conv_size - 1) if m.conv_size > 0 else 0)  # in_proj's width does not depend on d
 
 
 def state_bytes(spec: ModelSpec, T: int, bytes_per_element: int = 4) -> int:
@@ -125,14 +136,17 @@ def state_bytes(spec: ModelSpec, T: int, bytes_per_element: int = 4) -> int:
 def mixer_flops_per_token(m: MixerSpec, d: int, T: int) -> int:
     """Forward FLOPs of one generated token of one mixer at context length T."""
     H, n, dv = m.heads, m.state_size, m.head_dim
-    f = 2 * d * _in_width(m) + 2 * H * dv * d
-    f += 2 * _in_width(m) * m.conv_size if m.conv_size > 0 else 0
+    width = _in_width(m, d)
+    d_in = gate_shape(m, d).d_in
+    f = 2 * d * width + 2 * H * dv * d
+    f += 2 * width * m.conv_size if m.conv_size > 0 else 0
+    f += 2 * d_in * sum(w for _, w in projection_widths(m, d)[1])
     f += 2 * d * H * dv if m.output_gate != "none" else 0
-    gate_size = _gate_size(m)
-    f += _frontier_flops(m, d, T)
-    gate_inputs = (m.transition in GATED and m.gate != "fixed") + (m.transition in HOUSEHOLDER) \
-        + (m.injection in ("sigmoid", "exp", "delta")) + (m.normalization == "learned")
-    f += 2 * d * gate_size * gate_inputs if m.selective else 0
+    gate_size = H * gate_shape(m, d).n if m.transition in DIAGONAL else H
+    f += _frontier_flops(m, d_in)
+    gate_inputs = (m.transition in GATED and GATES[m.gate].learned) + (m.transition in HOUSEHOLDER) \
+        + INJECTIONS[m.injection].reads_input + (m.normalization == "learned")
+    f += 2 * d_in * gate_size * gate_inputs if m.selective else 0
     if m.readout == "linear":
         cols = dv + (1 if m.normalization in ("sum", "maxabs") else 0)
         per_head = 2 * n * cols  # injection outer product + add
@@ -141,31 +155,11 @@ def mixer_flops_per_token(m: MixerSpec, d: int, T: int) -> int:
         return f + H * per_head
     per_head = 2 * T * (n + dv)  # scores and the weighted sum over the cache
     outside = m.decay_placement == "outside" and m.transition == "scalar"
-    # outside the readout the gate decays T log scores instead of evolving T keys
+    # outside the readout the gate decays T log scores instead of evolving T keys; a rotation
+    # turns every cached key (6 per pair)
     per_head += T if outside else TRANSITIONS[m.transition].cache_flops(n, T)
+    per_head += 3 * T * n if m.rotation != "none" else 0
     return f + H * per_head
-
-
-def _frontier_flops(m: MixerSpec, d: int, T: int) -> int:
-    """FLOPs of the frontier axes per token: their selective projections and their state work.
-
-    A rotation costs 6 per state pair and column (4 multiplies, 2 adds); each extra Householder
-    factor one injection (2 n cols) and one reflection (4 n cols); 'dplr' is costed with the
-    Householder part (w^T S and the rank-1 update, 4 n cols) above.
-    """
-    H, n, dv = m.heads, m.state_size, m.head_dim
-    f = 0
-    if m.selective:
-        f += 2 * d * H * (n // 2) if m.rotation != "none" else 0
-        f += 2 * d * H if m.transition == "dplr" else 0
-        f += 2 * d * (m.householder_factors - 1) * H
-    if m.readout == "linear":
-        cols = dv + (1 if m.normalization in ("sum", "maxabs") else 0)
-        f += H * 3 * n * cols if m.rotation != "none" else 0
-        f += H * (m.householder_factors - 1) * 6 * n * cols
-    else:
-        f += H * 3 * n * T if m.rotation != "none" else 0
-    return f
 
 
 def flops_per_token(spec: ModelSpec, T: int) -> int:
