@@ -142,7 +142,7 @@ def mixer_flops_per_token(m: MixerSpec, d: int, T: int) -> int:
     f += 2 * width * m.conv_size if m.conv_size > 0 else 0
     f += 2 * d_in * sum(w for _, w in projection_widths(m, d)[1])
     f += 2 * d * H * dv if m.output_gate != "none" else 0
-    gate_size = H * gate_shape(m, d).n if m.transition in DIAGONAL else H
+    gate_size = H * gate_shape(m, d).state_size if m.transition in DIAGONAL else H
     f += _frontier_flops(m, d_in)
     gate_inputs = (m.transition in GATED and GATES[m.gate].learned) + (m.transition in HOUSEHOLDER) \
         + INJECTIONS[m.injection].reads_input + (m.normalization == "learned")

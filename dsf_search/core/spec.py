@@ -110,6 +110,11 @@ def content_hash(canonical: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+# Axes added after searches had stored hashes, with the default that leaves the model unchanged.
+_LATER_AXES: dict[str, Any] = {"wiring": DEFAULT_WIRING, "rotation": "none", "householder_factors": 1,
+                               "decay_placement": "inside"}
+
+
 @dataclass(frozen=True)
 class MixerSpec:
     """Every design axis of one token mixer (one DSF layer).
@@ -236,11 +241,13 @@ class MixerSpec:
         return tuple(f.name for f in fields(self) if f.name not in inactive)
 
     def canonical(self) -> dict[str, Any]:
-        """Active axes only, in field order; `wiring` only when not the default (so the specs of
-        searches made before the axis existed keep their hashes)."""
+        """Active axes only, in field order; `wiring` and the frontier axes (rotation,
+        householder_factors, decay_placement) only when not at their defaults (so the specs of
+        searches made before the axes existed keep their hashes)."""
         out = {axis: getattr(self, axis) for axis in self.active_axes()}
-        if out.get("wiring") == DEFAULT_WIRING:
-            del out["wiring"]
+        for axis, default in _LATER_AXES.items():
+            if out.get(axis, default) == default:
+                out.pop(axis, None)
         return out
 
     def to_dict(self) -> dict[str, Any]:
