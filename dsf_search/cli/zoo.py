@@ -29,9 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _eigenvalue_range(m) -> str:
-    if m.transition == "identity":
-        return "{1}"
-    return "[-1, 1]" if m.eigenvalues == "signed" else "[0, 1]"
+    """The eigenvalue set of the preset's A_t (transitions.py): {1}, real [0, 1], real [-1, 1],
+    or complex |lambda| <= 1."""
+    from dsf_search.core.transitions import TRANSITIONS
+
+    kind = TRANSITIONS[m.transition].eigenvalue_set(m.eigenvalues, m.rotation)
+    return {"one": "{1}", "real nonnegative": "[0, 1]", "real signed": "[-1, 1]", "complex": "complex |z|<=1"}[kind]
 
 
 def _selective(m) -> str:
@@ -58,6 +61,7 @@ def table(d_model: int = TABLE_WIDTH, length: int = TABLE_LENGTH) -> pd.DataFram
             "normalization": m.normalization,
             "selective": _selective(m),
             "eigenvalues": _eigenvalue_range(m),
+            "factors": m.householder_factors,
             f"state_bytes@{length}": state_bytes(spec, length),
             f"params@d{d_model}": params(spec),
         })

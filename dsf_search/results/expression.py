@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from dsf_search.errors import InputError
+from dsf_search.kinds import is_kind
 from dsf_search.results.matches import unknown
 
 MAX_LENGTH = 2000  # characters of one expression
@@ -218,7 +219,7 @@ def _apply(fn: Callable[[Any, Any], Any], left: Any, right: Any, op: Token) -> A
 
 def _numeric(value: Any, op: Token) -> None:
     ok = (pd.api.types.is_numeric_dtype(value) and not pd.api.types.is_bool_dtype(value)) \
-        if isinstance(value, pd.Series) else isinstance(value, (int, float)) and not isinstance(value, bool)
+        if isinstance(value, pd.Series) else is_kind(value, float)
     if not ok:
         raise WhereError(f"{op.text!r} at column {op.column} needs numbers")
 

@@ -28,6 +28,7 @@ import pandas as pd
 
 from dsf_search.core.spec import ModelSpec
 from dsf_search.evaluate.protocol import TASK_METRICS
+from dsf_search.kinds import is_kind
 from dsf_search.results.study import load_study, objectives_of
 from dsf_search.search import attrs as A
 from dsf_search.search.storage import DEFAULT_ROOT
@@ -126,9 +127,9 @@ def _column(values: list[Any]) -> pd.Series:
     present = [v for v in values if v is not None and not (isinstance(v, float) and v != v)]
     if present and all(isinstance(v, bool) for v in present):
         return pd.Series(values, dtype="boolean")
-    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+    if present and all(is_kind(v, int) for v in present):
         return pd.Series(values, dtype="Int64")
-    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+    if present and all(is_kind(v, float) for v in present):
         return pd.Series([float("nan") if v is None else float(v) for v in values], dtype="float64")
     return pd.Series(values).infer_objects()
 
