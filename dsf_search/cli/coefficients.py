@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from dsf_search.cli.evaluate import DEFAULT_EVALUATOR
-from dsf_search.errors import InputError
+from dsf_search.cli.flags import MAX_MAP_LEN, SEED, output_file, whole
 from dsf_search.evaluate import candidate_spec, load_protocol
 from dsf_search.results import plots
 from dsf_search.results.coefficients import DEFAULT_MAX_LEN, coefficient_maps
@@ -21,22 +21,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "pip install 'dsf-search[results]'.",
     )
     p.add_argument("candidate", help="preset name (see `dsf-search zoo`) or path of a ModelSpec YAML file")
-    p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
+    p.add_argument("--out", required=True, type=output_file, metavar="FILE.png", help="the PNG to write")
     p.add_argument("--evaluator", default=DEFAULT_EVALUATOR, help=f"protocol YAML (default {DEFAULT_EVALUATOR})")
     p.add_argument("--task", metavar="NAME", help="task label of the protocol (default: its first task)")
-    p.add_argument("--train-steps", type=int, default=0, metavar="N",
+    p.add_argument("--train-steps", type=whole(0), default=0, metavar="N",
                    help="training steps before drawing (default 0: at initialization)")
-    p.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN, metavar="T",
+    p.add_argument("--max-len", type=whole(1, MAX_MAP_LEN), default=DEFAULT_MAX_LEN, metavar="T",
                    help=f"tokens of the sequence (default {DEFAULT_MAX_LEN})")
-    p.add_argument("--example", type=int, default=0, metavar="I", help="index of the test sequence (default 0)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the task data, init and training (default 0)")
+    p.add_argument("--example", type=whole(0), default=0, metavar="I", help="index of the test sequence (default 0)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the task data, init and training (default 0)")
     p.add_argument("--device", default="cpu", help="cpu | cuda | auto (default cpu)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.train_steps < 0 or args.max_len < 1:
-        raise InputError("--train-steps must be >= 0 and --max-len >= 1")
     pyplot()  # fail before any work when matplotlib is missing
     protocol = load_protocol(args.evaluator)
     spec = candidate_spec(args.candidate, protocol)

@@ -7,8 +7,10 @@ import json
 
 import optuna
 
-from dsf_search.errors import InputError
+from dsf_search.cli.flags import SEED, whole
 from dsf_search.space import load_space
+
+MAX_SAMPLES = 100_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,15 +19,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "Optuna study) and print each canonical spec with its hash, analytic costs and "
                                    "design-check findings, marking those the constraints or checks reject.")
     p.add_argument("space", help="search space YAML file")
-    p.add_argument("-n", type=int, default=5, metavar="K", help="number of candidates (default 5)")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the sampler (default 0)")
+    p.add_argument("-n", type=whole(1, MAX_SAMPLES), default=5, metavar="K", help="number of candidates (default 5)")
+    p.add_argument("--seed", type=SEED, default=0, help="random seed of the sampler (default 0)")
     p.add_argument("--evaluator", help="evaluation protocol to use instead of the file's `evaluator:`")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.n < 1:
-        raise InputError(f"-n: found {args.n}; must be >= 1")
     space = load_space(args.space, evaluator=args.evaluator)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=args.seed))

@@ -8,6 +8,7 @@ axes too. Whether an axis is active is asked of the core specs themselves (`acti
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -17,6 +18,7 @@ from dsf_search.core.spec import (
     NORMS, OUTPUT_GATES, POSITIONALS, QUERY_SOURCES, READOUTS, SCALES, TRANSITIONS, WIRING_CHOICES, MixerSpec,
     ModelSpec,
 )
+from dsf_search.grammar.limits import SIZE_CEILINGS
 from dsf_search.space.errors import allowed_list, did_you_mean
 
 _KINDS = {"str": str, "int": int, "float": float, "bool": bool}
@@ -41,6 +43,7 @@ class Axis:
     allowed: tuple[str, ...] | None = None
     minimum: float | None = None
     positive: bool = False
+    maximum: float | None = None
 
     @property
     def type_name(self) -> str:
@@ -57,17 +60,21 @@ class Axis:
 
     def problem(self, value: Any) -> str | None:
         """Why `value` (already of the right type) is not allowed, or None."""
+        if self.kind is float and not math.isfinite(value):
+            return f"found {value}; {self.name} must be a finite number"
         if self.allowed is not None and value not in self.allowed:
             return f"found {value!r}; allowed: {allowed_list(self.allowed)}{did_you_mean(value, self.allowed)}"
         if self.minimum is not None and value < self.minimum:
             return f"found {value}; must be >= {self.minimum:g}"
         if self.positive and value <= 0:
             return f"found {value}; must be > 0"
+        if self.maximum is not None and value > self.maximum:
+            return f"found {value}; must be <= {self.maximum:g}"
         return None
 
 
 def _axis(name: str, type_name: str) -> Axis:
-    return Axis(name, _KINDS[type_name], _CHOICES.get(name), _MINIMUM.get(name), name in _POSITIVE)
+    return Axis(name, _KINDS[type_name], _CHOICES.get(name), _MINIMUM.get(name), name in _POSITIVE, SIZE_CEILINGS.get(name))
 
 
 MIXER_AXES: dict[str, Axis] = {f.name: _axis(f.name, f.type) for f in fields(MixerSpec)}
