@@ -28,6 +28,7 @@ from dsf_search.search import attrs as A
 from dsf_search.search.executor import RayExecutor, SerialExecutor, start_ray
 from dsf_search.search.lock import DriverLock
 from dsf_search.search.progress import ProgressLine
+from dsf_search.search.resources import check_fits, local_offer, ray_offer
 from dsf_search.search.samplers import make_sampler
 from dsf_search.search.storage import DEFAULT_ROOT, is_embedded, open_storage, study_dir
 from dsf_search.search.worker import EvaluateFn, Job
@@ -186,6 +187,22 @@ class Driver:
             elif t.state == TrialState.PRUNED:
                 self.counts["infeasible"] += 1
 
+    def _check_resources(self) -> None:
+        """Refuse (InputError) before any dispatch when one trial can never be scheduled."""
+        import ray
+
+        s = self.settings
+        if s.executor == "serial":
+            return
+        if s.address or os.environ.get("RAY_ADDRESS") or ray.is_initialized():
+            start_ray(s.address)
+            offer = ray_offer()
+        else:
+            offer = local_offer()
+        protocol = self.space.protocol
+        check_fits(f"{self.space.evaluator} (protocol {protocol.name!r})", s.cpus_per_trial, s.gpus_per_trial,
+                   offer, s.device)
+
     def _executor(self):
         s = self.settings
         if s.executor == "serial":
@@ -202,6 +219,7 @@ class Driver:
         s = self.settings
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         start = time.monotonic()
+        self._check_resources()
         study = self._open_study()
         lock = DriverLock(study_dir(s.study, s.root) / "driver.lock", study, shared=not is_embedded(s.storage))
         with lock:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     seconds = int(seconds)
     h, rem = divmod(seconds, 3600)
     m, s = divmod(rem, 60)
@@ -33,13 +33,13 @@ class ProgressLine:
         if self._start_complete is None:
             self._start_complete = done
         new = done - self._start_complete
-        eta = "?" if new <= 0 else _duration(elapsed / new * max(0, self.target - done))
+        eta = "?" if new <= 0 else duration(elapsed / new * max(0, self.target - done))
         width = 20
         filled = min(width, int(width * done / max(1, self.target)))
         bar = "#" * filled + "." * (width - filled)
         best_text = ", ".join(f"{label} {_value(v)}" for label, v in zip(self.labels, best))
         return (f"[{bar}] {done}/{self.target} done, {counts['failed']} failed, {counts['infeasible']} infeasible, "
-                f"{running} running | best: {best_text} | {_duration(elapsed)} elapsed, ETA {eta}")
+                f"{running} running | best: {best_text} | {duration(elapsed)} elapsed, ETA {eta}")
 
     def update(self, counts: dict[str, int], running: int, best: list[float | None], elapsed: float) -> None:
         if not self.enabled:
