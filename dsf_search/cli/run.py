@@ -8,11 +8,11 @@ import signal
 import sys
 
 from dsf_search.results.export import refresh_after_run
+from dsf_search.results.table import PARAM, searched_columns
 from dsf_search.search import SAMPLERS, DriverBusy, Summary, resume_search, run_search
 from dsf_search.search.storage import DEFAULT_ROOT
 
 PARETO_COLUMNS = ("number", "architecture")
-SUMMARY_AXES = ("transition", "eigenvalues", "readout", "state_size")
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -55,22 +55,22 @@ def print_summary(summary: Summary, root: str, storage: str | None, out=sys.stdo
     from dsf_search.results import load, pareto
 
     df = load(summary.study, storage, root)
-    print(f"\nstudy {summary.study!r}: {summary.complete} complete (target {summary.target}, {summary.reused} reused), "
-          f"{summary.failed} failed, {summary.infeasible} infeasible, {summary.elapsed_s:.0f} s; storage {summary.storage}",
-          file=out)
+    print(f"\nstudy {summary.study!r}: {summary.complete} distinct architectures complete (target {summary.target}), "
+          f"{summary.failed} failed, {summary.infeasible} infeasible, {summary.reused} repeat(s) answered from earlier "
+          f"results without spending the budget, {summary.elapsed_s:.0f} s; storage {summary.storage}", file=out)
     complete = df[df["state"] == "COMPLETE"] if not df.empty else df
     if complete.empty:
         print("no complete trial yet, so no Pareto front", file=out)
         return
     objectives = list(summary.objectives)
     front = pareto(df, summary.objectives)
-    axes = [c for c in df.columns if c.startswith("layers.0.") and c.split(".")[-1] in SUMMARY_AXES]
+    axes = searched_columns(df)
     cols = list(PARETO_COLUMNS) + objectives + axes
 
     def show(rows):
         rows = rows.assign(pareto=rows["number"].isin(front["number"]).map({True: "*", False: ""}))
         rows = rows[cols + ["pareto"]].sort_values(objectives[0], ascending=summary.objectives[objectives[0]] != "maximize")
-        rows = rows.rename(columns={c: c.removeprefix("layers.0.") for c in axes})
+        rows = rows.rename(columns={c: c.removeprefix(PARAM) for c in axes})
         print(rows.astype(object).fillna("-").to_string(index=False), file=out)
 
     print(f"Pareto front ({len(front)} of {len(complete)} complete trials):", file=out)
@@ -79,6 +79,19 @@ def print_summary(summary: Summary, root: str, storage: str | None, out=sys.stdo
     if not seeds.empty:
         print("\nseeded known architectures (* = on the Pareto front):", file=out)
         show(seeds)
+
+
+def resume_hint(study: str, root: str, storage: str | None) -> str:
+    """The line that says how to continue a stopped study."""
+    where = f" --storage {storage}" if storage else (f" --root {root}" if root != str(DEFAULT_ROOT) else "")
+    return (f"interrupted: the trials in flight are marked interrupted and re-queued; continue with "
+            f"`dsf-search resume {study}{where}`")
+
+
+def _study_name(args: argparse.Namespace) -> str:
+    from dsf_search.space import load_space
+
+    return args.study or load_space(args.space).name
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
     except DriverBusy as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\n" + resume_hint(_study_name(args), args.root, args.storage), file=sys.stderr)
+        return 130
     finally:
         refresh_after_run(args.study, args.space, args.storage, args.root)
     print_summary(summary, args.root, args.storage)
@@ -111,6 +127,9 @@ def resume(args: argparse.Namespace) -> int:
     except DriverBusy as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\n" + resume_hint(args.study, args.root, args.storage), file=sys.stderr)
+        return 130
     finally:
         refresh_after_run(args.study, None, args.storage, args.root)
     print_summary(summary, args.root, args.storage)

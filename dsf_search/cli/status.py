@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from dsf_search.results import objectives_of, pareto, table
+from dsf_search.results.states import INTERRUPTED, failed, outcome
 from dsf_search.results.table import load_study
 from dsf_search.search import attrs as A
 from dsf_search.search.storage import DEFAULT_ROOT
@@ -26,15 +27,15 @@ def run(args: argparse.Namespace) -> int:
     objectives = objectives_of(study)
     settings = study.user_attrs.get(A.STUDY_SETTINGS) or {}
     print(f"study {args.study!r} (space {settings.get('space', '?')}, target {settings.get('trials', '?')} complete trials)")
-    counts = df["state"].value_counts() if not df.empty else {}
-    for state in ("COMPLETE", "RUNNING", "WAITING", "FAIL", "PRUNED"):
-        label = {"PRUNED": "PRUNED (infeasible)"}.get(state, state)
+    counts = outcome(df).value_counts() if not df.empty else {}
+    for state in ("COMPLETE", "RUNNING", "WAITING", "FAIL", INTERRUPTED, "PRUNED"):
+        label = {"PRUNED": "PRUNED (infeasible)", INTERRUPTED: "INTERRUPTED (re-queued)"}.get(state, state)
         print(f"  {label:<20} {int(counts.get(state, 0)) if len(df) else 0}")
     if objectives and not df.empty:
         print(f"  Pareto front: {len(pareto(df, objectives))} trial(s) over {', '.join(f'{k} ({v})' for k, v in objectives.items())}")
-    failed = df[df["state"] == "FAIL"].tail(LAST_FAILURES) if not df.empty else df
-    if len(failed):
-        print(f"last {len(failed)} failure(s):")
-        for _, row in failed.iterrows():
+    last = failed(df).tail(LAST_FAILURES) if not df.empty else df
+    if len(last):
+        print(f"last {len(last)} failure(s):")
+        for _, row in last.iterrows():
             print(f"  trial {row['number']}: {row.get('failure') or 'no reason recorded'}")
     return 0

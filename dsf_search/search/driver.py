@@ -27,6 +27,7 @@ from dsf_search.errors import InputError
 from dsf_search.search import attrs as A
 from dsf_search.search.executor import RayExecutor, SerialExecutor, start_ray
 from dsf_search.search.lock import DriverLock
+from dsf_search.search.eta import Eta
 from dsf_search.search.progress import ProgressLine
 from dsf_search.search.resources import check_fits, local_offer, ray_offer
 from dsf_search.search.samplers import make_sampler
@@ -129,6 +130,10 @@ class Driver:
         self.parked: dict[str, list[Trial]] = {}
         self.done_by_hash: dict[str, optuna.trial.FrozenTrial] = {}
         self.counts = {"complete": 0, "failed": 0, "infeasible": 0, "reused": 0}
+        self.infeasible_hashes: set[str] = set()
+        self.size: int | None = None
+        self.slots = 1
+        self.durations: list[float] = []
 
     # --- set-up ------------------------------------------------------------------------------
 
@@ -177,15 +182,39 @@ class Driver:
         for t in study.get_trials(deepcopy=False):
             h = t.user_attrs.get(A.HASH)
             if t.state == TrialState.COMPLETE:
-                self.counts["complete"] += 1
-                if h and h not in self.done_by_hash:
+                if A.DUPLICATE_OF in t.user_attrs:
+                    self.counts["reused"] += 1
+                elif not h or h not in self.done_by_hash or self.done_by_hash[h].state != TrialState.COMPLETE:
+                    self.counts["complete"] += 1  # distinct architectures: a repeat spends no budget
+                    wall = (t.user_attrs.get(A.TIMINGS) or {}).get("trial_wall_s")
+                    if wall:
+                        self.durations.append(float(wall))
+                if h and (h not in self.done_by_hash or self.done_by_hash[h].state != TrialState.COMPLETE):
                     self.done_by_hash[h] = t
             elif t.state == TrialState.FAIL:
-                self.counts["failed"] += 1
+                self.counts["reused" if A.DUPLICATE_OF in t.user_attrs else "failed"] += 1
                 if h and t.user_attrs.get(A.FAILURE_KIND) in REUSABLE_FAILURES and h not in self.done_by_hash:
                     self.done_by_hash[h] = t
             elif t.state == TrialState.PRUNED:
                 self.counts["infeasible"] += 1
+                if h:
+                    self.infeasible_hashes.add(h)
+
+    def _opening(self, target: int) -> str:
+        """The run's first line: what is searched, judged, stored and who evaluates."""
+        s = self.settings
+        storage = s.storage or str(study_dir(s.study, s.root) / "journal.log")
+        if s.executor == "serial":
+            executor = "serial (in this process)"
+        elif s.address or os.environ.get("RAY_ADDRESS"):
+            executor = f"Ray cluster at {s.address or os.environ.get('RAY_ADDRESS')}"
+        else:
+            executor = f"local Ray ({os.cpu_count()} CPUs)"
+        protocol = self.space.protocol
+        return (f"study {s.study!r}: space {s.space}, protocol {self.space.evaluator} ({protocol.name}), "
+                f"storage {storage}, executor {executor}, {s.parallel} in parallel at {s.cpus_per_trial:g} CPU / "
+                f"{s.gpus_per_trial:g} GPU per trial; target {target} distinct complete architectures "
+                f"({self.counts['complete']} so far)")
 
     def _check_resources(self) -> None:
         """Refuse (InputError) before any dispatch when one trial can never be scheduled."""
@@ -202,6 +231,26 @@ class Driver:
         protocol = self.space.protocol
         check_fits(f"{self.space.evaluator} (protocol {protocol.name!r})", s.cpus_per_trial, s.gpus_per_trial,
                    offer, s.device)
+        fit = int(offer.cpus // s.cpus_per_trial)
+        if s.gpus_per_trial > 0:
+            fit = min(fit, int(offer.gpus // s.gpus_per_trial))
+        self.slots = max(1, min(s.parallel, fit))
+
+    def _eta(self) -> Eta:
+        """The ETA's prior before any trial finishes: a few measured steps when the trials run on
+        this machine's CPUs, else the protocol's timeout (an upper bound)."""
+        s, protocol = self.settings, self.space.protocol
+        eta = Eta(self.slots)
+        local = s.executor == "ray" and not (s.address or os.environ.get("RAY_ADDRESS"))
+        if self.show_progress and local and s.gpus_per_trial == 0 and protocol.tasks:
+            from dsf_search.evaluate.estimate import estimate_trial
+
+            spec = self.space.seed_spec(self.space.seeds[0]) if self.space.seeds else \
+                self.space.suggest(optuna.create_study(sampler=optuna.samplers.RandomSampler(s.seed)).ask())
+            eta.prior_s = estimate_trial(spec, protocol, device="cpu", seed=s.seed).seconds
+        elif protocol.timeout_s:
+            eta.prior_s, eta.prior_is_bound = protocol.timeout_s, True
+        return eta
 
     def _executor(self):
         s = self.settings
@@ -231,10 +280,17 @@ class Driver:
             self._enqueue_seeds(study)
             self._load_history(study)
             target = s.trials
-            size = self.space.size()
+            size = self.size = self.space.size()
             if size is not None and size < target:
                 print(f"the space holds {size} distinct candidates; the target drops from {target} to {size}", file=self.out)
                 target = size
+            print(self._opening(target), file=self.out)
+            if self.counts["complete"] >= target:
+                print(f"{self.counts['complete']} of {target} complete; pass --trials N (N > {target}) to continue",
+                      file=self.out)
+            self.eta = self._eta()
+            for seconds in self.durations:
+                self.eta.add(seconds)
             progress = ProgressLine(self.out, target, self.objectives, [self.space.objectives[o] for o in self.objectives],
                                     enabled=self.show_progress)
             executor = self._executor()
@@ -251,26 +307,45 @@ class Driver:
                        self.counts["failed"], self.counts["infeasible"], self.counts["reused"], target,
                        time.monotonic() - start, exhausted, dict(self.space.objectives))
 
+    def _covered(self) -> bool:
+        """Every candidate of a finite space is settled (done, reusable failure, infeasible) or in flight."""
+        if self.size is None:
+            return False
+        return len(set(self.done_by_hash) | self.infeasible_hashes | set(self.inflight)) >= self.size
+
     def _loop(self, study: optuna.Study, executor, target: int, progress: ProgressLine, start: float) -> bool:
+        """Run to `target` distinct complete architectures: a repeat of an evaluated spec is told to
+        Optuna with the known values (so the sampler learns) and asked again, bounded by MAX_IDLE_ASKS."""
         idle_asks = 0
         while True:
-            in_flight = len(executor.running()) + sum(len(v) for v in self.parked.values())
+            running = len(executor.running())
+            in_flight = running + sum(len(v) for v in self.parked.values())
             if self.counts["complete"] >= target and in_flight == 0:
                 return False
-            while (idle_asks < MAX_IDLE_ASKS and len(executor.running()) < executor.capacity
-                   and self.counts["complete"] + in_flight < target):
+            while (idle_asks < MAX_IDLE_ASKS and not self._covered() and running < executor.capacity
+                   and self.counts["complete"] + running < target):
                 if self._ask(study, executor):
                     idle_asks = 0
                 else:
                     idle_asks += 1
-                in_flight = len(executor.running()) + sum(len(v) for v in self.parked.values())
+                running = len(executor.running())
+            in_flight = running + sum(len(v) for v in self.parked.values())
+            if in_flight == 0 and self._covered():
+                c = self.counts
+                print(f"\nthe space is exhausted: its {self.size} candidates are all evaluated or infeasible "
+                      f"({c['complete']} complete, {c['failed']} failed, {c['infeasible']} infeasible trials)",
+                      file=self.out)
+                return True
             if idle_asks >= MAX_IDLE_ASKS and in_flight == 0:
                 print(f"\nstopping: {MAX_IDLE_ASKS} candidates in a row were infeasible or already evaluated "
                       f"(the feasible part of the space looks exhausted)", file=self.out)
                 return True
             for number, outcome in executor.wait(0.2):
                 self._finish(study, number, outcome)
-            progress.update(self.counts, len(executor.running()), self._best(study), time.monotonic() - start)
+            now = time.monotonic()
+            eta = self.eta.remaining(target - self.counts["complete"],
+                                     [now - self.submitted_at[n] for n in executor.running() if n in self.submitted_at])
+            progress.update(self.counts, len(executor.running()), self._best(study), now - start, eta)
 
     def _ask(self, study: optuna.Study, executor) -> bool:
         """Ask one trial and dispatch it; False when it needed no new evaluation."""
@@ -301,6 +376,7 @@ class Driver:
             trial.set_user_attr(A.FAILURE_KIND, "infeasible")
             study.tell(trial, state=TrialState.PRUNED)
             self.counts["infeasible"] += 1
+            self.infeasible_hashes.add(h)
             return False
         if h in self.done_by_hash:
             self._reuse(study, trial, self.done_by_hash[h])
@@ -324,6 +400,8 @@ class Driver:
         self.inflight.pop(h, None)
         record = A.outcome_attrs(outcome)
         record[A.TIMINGS]["trial_wall_s"] = time.monotonic() - self.submitted_at.pop(number)
+        if outcome.get("status") == "ok":
+            self.eta.add(record[A.TIMINGS]["trial_wall_s"])
         for key, value in record.items():
             trial.set_user_attr(key, value)
         values, problem = self._values(outcome)
@@ -365,13 +443,11 @@ class Driver:
             if key in source.user_attrs:
                 trial.set_user_attr(key, source.user_attrs[key])
         trial.set_user_attr(A.DUPLICATE_OF, source.number)
-        self.counts["reused"] += 1
+        self.counts["reused"] += 1  # told with the known outcome, but not counted toward the target
         if source.state == TrialState.COMPLETE:
             study.tell(trial, list(source.values))
-            self.counts["complete"] += 1
         else:
             study.tell(trial, state=TrialState.FAIL)
-            self.counts["failed"] += 1
 
     def _fail(self, study: optuna.Study, trial: Trial, reason: str, kind: str) -> None:
         trial.set_user_attr(A.STATUS, kind)
