@@ -12,9 +12,10 @@ import pandas as pd
 
 from dsf_search.errors import InputError
 from dsf_search.evaluate import DEVICES, EvalResult, ProgressEvent, candidate_spec, evaluate, load_protocol
+from dsf_search.evaluate.candidate import DEFAULT_PROTOCOL, default_protocol_path
 from dsf_search.evaluate.progress import EFFICIENCY, EVAL, RUN_END, STEP
 
-DEFAULT_EVALUATOR = "evaluators/quick.yaml"
+DEFAULT_EVALUATOR = DEFAULT_PROTOCOL
 _REDRAW_S = 0.2  # a terminal line redraw at most this often: steps come far faster
 
 
@@ -26,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "and the metrics. Exit 1 when the evaluation failed (diverged, oom, timeout, error).",
     )
     p.add_argument("candidate", help="preset name (see `dsf-search zoo`) or path of a ModelSpec YAML file")
-    p.add_argument("--evaluator", default=DEFAULT_EVALUATOR, help=f"protocol YAML (default {DEFAULT_EVALUATOR})")
+    p.add_argument("--evaluator", help=f"protocol YAML (default {DEFAULT_EVALUATOR}, found from any directory)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
     p.add_argument("--seed", type=int, default=0, help="seed of data, init and batch order (default 0)")
     p.add_argument("--time-budget", type=float, default=None, metavar="S",
@@ -94,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--device: {args.device!r} is not one of {', '.join(DEVICES)} (or cuda:N)")
     if args.time_budget is not None and args.time_budget <= 0:
         raise InputError("--time-budget must be positive")
-    protocol = load_protocol(args.evaluator)
+    protocol = load_protocol(args.evaluator or default_protocol_path())
     spec = candidate_spec(args.candidate, protocol)
     progress = None if args.json else ProgressLine(sys.stderr)
     result = evaluate(spec, protocol, device=args.device, seed=args.seed, progress=progress,

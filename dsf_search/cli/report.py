@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from dsf_search.cli.results import add_study_options
 from dsf_search.errors import InputError
 from dsf_search.results.coefficients import DEFAULT_MAX_LEN
-from dsf_search.results.report import DEFAULT_MAPS, DEFAULT_TRAIN_STEPS, REPORT_DIR, build_report
+from dsf_search.results.report import DEFAULT_MAPS, REPORT_DIR, build_report
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,8 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", help=f"output folder (default results/<study>/{REPORT_DIR}/)")
     p.add_argument("--maps", type=int, default=DEFAULT_MAPS, metavar="K",
                    help=f"coefficient maps of the K best Pareto candidates (default {DEFAULT_MAPS}; 0: none)")
-    p.add_argument("--train-steps", type=int, default=DEFAULT_TRAIN_STEPS, metavar="N",
-                   help=f"train each mapped model for N steps first (default {DEFAULT_TRAIN_STEPS}; 0: at initialization)")
+    p.add_argument("--train-steps", type=int, metavar="N",
+                   help="retrain each mapped model for N steps (0: at initialization) instead of using the weights "
+                        "the trial kept (default; trials that kept none are retrained to their own step budget)")
     p.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN, metavar="T",
                    help=f"tokens of the sequence the maps are drawn on (default {DEFAULT_MAX_LEN})")
     p.add_argument("--evaluator", metavar="PROTOCOL.yaml",
@@ -34,9 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.maps < 0 or args.train_steps < 0 or args.max_len < 1:
+    if args.maps < 0 or (args.train_steps is not None and args.train_steps < 0) or args.max_len < 1:
         raise InputError("--maps and --train-steps must be >= 0, --max-len >= 1")
+
+    def log(message: str) -> None:
+        print(f"report: {message}", file=sys.stderr, flush=True)
+
     index = build_report(args.study, args.storage, args.root, args.out, maps=args.maps, train_steps=args.train_steps,
-                         max_len=args.max_len, evaluator=args.evaluator, seed=args.seed)
+                         max_len=args.max_len, evaluator=args.evaluator, seed=args.seed, log=log)
     print(f"report written to {index}")
     return 0

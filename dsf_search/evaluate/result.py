@@ -76,6 +76,9 @@ class EvalResult:
         device: where it ran, e.g. "cpu (1 thread)" or "cuda:0 (NVIDIA H100)".
         failed_step: the step of a divergence, else None.
         spec_hash, protocol, seed: what was evaluated, and how.
+        weights: with ``keep_weights``, task label -> the trained model of the task's first
+            setting (the best run of its grid) as ``torch.save`` bytes of
+            {"spec", "task", "setting", "lr", "weight_decay", "accuracy", "state_dict"}.
     """
 
     status: str
@@ -89,11 +92,14 @@ class EvalResult:
     spec_hash: str = ""
     protocol: str = ""
     seed: int = 0
+    weights: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
         return self.status == OK
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-serializable form."""
-        return dataclasses.asdict(self)
+        """Plain JSON-serializable form (without the kept weights, which are bytes)."""
+        out = dataclasses.asdict(self)
+        out.pop("weights")
+        return out

@@ -4,7 +4,8 @@ User attributes of a trial:
     spec (canonical ModelSpec dict), hash, architecture (seed name, if a seed), cost (analytic
     costs), findings (design-principle findings), constraints, metrics, tasks (per-task rows),
     timings, device, node, seed, versions, status, failure (reason), failure_kind,
-    duplicate_of (trial number whose result was reused), requeued_from.
+    duplicate_of (trial number whose result was reused), requeued_from, weights (task -> path of
+    the trained weights kept under the study's folder, see search/artifacts.py).
 Study user attributes: space (file, name, hash of the file text), settings (the resolved run
 settings, so `resume` needs only the study name), seeds_enqueued.
 """
@@ -18,6 +19,7 @@ from typing import Any
 SPEC, HASH, ARCHITECTURE, COST, FINDINGS, CONSTRAINTS = "spec", "hash", "architecture", "cost", "findings", "constraints"
 METRICS, TASKS, TIMINGS, DEVICE, NODE, SEED, VERSIONS = "metrics", "tasks", "timings", "device", "node", "seed", "versions"
 STATUS, FAILURE, FAILURE_KIND, DUPLICATE_OF, REQUEUED_FROM = "status", "failure", "failure_kind", "duplicate_of", "requeued_from"
+WEIGHTS = "weights"  # task -> path of the kept trained weights, relative to the study's folder
 
 STUDY_SPACE, STUDY_SETTINGS, STUDY_SEEDS_ENQUEUED = "space", "settings", "seeds_enqueued"
 

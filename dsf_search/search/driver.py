@@ -27,6 +27,7 @@ from dsf_search.errors import InputError
 from dsf_search.search import attrs as A
 from dsf_search.search.executor import RayExecutor, SerialExecutor, start_ray
 from dsf_search.search.lock import DriverLock
+from dsf_search.search.artifacts import save_weights
 from dsf_search.search.eta import Eta
 from dsf_search.search.progress import ProgressLine
 from dsf_search.search.resources import check_fits, local_offer, ray_offer
@@ -386,7 +387,7 @@ class Driver:
             return False
         job = Job(trial=trial.number, spec=spec.to_dict(), protocol=self.space.protocol, device=self.settings.device,
                   seed=self.settings.seed, threads=max(1, int(self.settings.cpus_per_trial)),
-                  timeout_s=self.space.protocol.timeout_s)
+                  timeout_s=self.space.protocol.timeout_s, keep_weights=True)
         self.trials[trial.number] = trial
         self.hash_of[trial.number] = h
         self.inflight[h] = trial.number
@@ -398,7 +399,10 @@ class Driver:
         trial = self.trials.pop(number)
         h = self.hash_of.pop(number)
         self.inflight.pop(h, None)
+        weights = outcome.pop("weights", None)
         record = A.outcome_attrs(outcome)
+        if weights:
+            record[A.WEIGHTS] = save_weights(study_dir(self.settings.study, self.settings.root), number, weights)
         record[A.TIMINGS]["trial_wall_s"] = time.monotonic() - self.submitted_at.pop(number)
         if outcome.get("status") == "ok":
             self.eta.add(record[A.TIMINGS]["trial_wall_s"])
@@ -439,7 +443,7 @@ class Driver:
         return values, ""
 
     def _reuse(self, study: optuna.Study, trial: Trial, source: optuna.trial.FrozenTrial) -> None:
-        for key in (A.METRICS, A.TASKS, A.TIMINGS, A.DEVICE, A.NODE, A.STATUS, A.FAILURE, A.FAILURE_KIND):
+        for key in (A.METRICS, A.TASKS, A.TIMINGS, A.DEVICE, A.NODE, A.STATUS, A.FAILURE, A.FAILURE_KIND, A.WEIGHTS):
             if key in source.user_attrs:
                 trial.set_user_attr(key, source.user_attrs[key])
         trial.set_user_attr(A.DUPLICATE_OF, source.number)

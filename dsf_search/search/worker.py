@@ -27,6 +27,7 @@ class Job:
     seed: int
     threads: int
     timeout_s: float
+    keep_weights: bool = False
 
 
 def _node_id() -> str:
@@ -54,8 +55,12 @@ def run_job(job: Job, evaluate_fn: EvaluateFn | None = None) -> dict[str, Any]:
         protocol = dataclasses.replace(job.protocol, resources=dataclasses.replace(job.protocol.resources, cpus=max(1, job.threads)))
         if evaluate_fn is None:
             from dsf_search.evaluate.runner import evaluate as evaluate_fn
-        result = evaluate_fn(ModelSpec.from_dict(job.spec), protocol, device=job.device, seed=job.seed, time_budget_s=job.timeout_s)
+        extra = {"keep_weights": True} if job.keep_weights else {}
+        result = evaluate_fn(ModelSpec.from_dict(job.spec), protocol, device=job.device, seed=job.seed,
+                             time_budget_s=job.timeout_s, **extra)
         out = result.to_dict()
+        if getattr(result, "weights", None):
+            out["weights"] = result.weights  # bytes, for the driver to write beside the study
     except Exception as err:  # noqa: BLE001 - a trial's failure must never reach the driver as an exception
         out = {"status": "error", "reason": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc(), "metrics": {}}
     out.update(where)
