@@ -19,7 +19,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--storage", help="Optuna storage URL (postgresql://..., sqlite:///...) or a journal file path; "
                                      "default: results/<study>/journal.log")
     p.add_argument("--root", default=str(DEFAULT_ROOT), help="folder of the embedded studies (default results/)")
-    p.add_argument("--trials", type=int, help="target number of COMPLETE trials in the study")
+    p.add_argument("--trials", type=int, help="target number of distinct complete architectures in the study "
+                                               "(repeats of an evaluated one are answered, not counted)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
 
 

@@ -3,8 +3,9 @@
 One loop keeps K evaluations in flight: ask a trial, turn it into a canonical spec, reject it
 without any compute when the constraints or the design-principle errors make it infeasible
 (told PRUNED with its constraint values, which the samplers read), reuse the result of an
-identical spec (same canonical hash), otherwise dispatch it; tell Optuna each outcome with
-its attributes. The study (the storage) is the source of truth: a killed driver leaves its
+identical spec (same canonical hash: told to Optuna with the known values, so the sampler
+learns, but not counted toward the target of distinct architectures), otherwise dispatch it;
+tell Optuna each outcome with its attributes. The study (the storage) is the source of truth: a killed driver leaves its
 finished trials there, and the next run marks the orphans failed and re-queues them.
 """
 
@@ -25,10 +26,10 @@ from optuna.trial import Trial, TrialState
 
 from dsf_search.errors import InputError
 from dsf_search.search import attrs as A
-from dsf_search.search.executor import RayExecutor, SerialExecutor, start_ray
-from dsf_search.search.lock import DriverLock
 from dsf_search.search.artifacts import save_weights
 from dsf_search.search.eta import Eta
+from dsf_search.search.executor import RayExecutor, SerialExecutor, start_ray
+from dsf_search.search.lock import DriverLock
 from dsf_search.search.progress import ProgressLine
 from dsf_search.search.resources import check_fits, local_offer, ray_offer
 from dsf_search.search.samplers import make_sampler

@@ -132,3 +132,27 @@ def test_an_exported_study_trial_carries_its_trained_weights(tmp_path, monkeypat
 def test_export_of_an_unknown_preset_or_trial_exits_2(tmp_path, capsys):
     assert main(["export", "no_such_preset", "--out", str(tmp_path / "x")]) == 2
     assert "no_such_preset" in capsys.readouterr().err
+
+
+def test_an_exported_spec_file_with_a_hybrid_of_mixers_matches(tmp_path, capsys):
+    """Two different mixers (two classes in the file), learned positions, layernorm, MLP, tied embeddings."""
+    import yaml
+
+    from dsf_search.core import zoo
+
+    spec_file = tmp_path / "hybrid.yaml"
+    spec_file.write_text(yaml.safe_dump({
+        "d_model": 32, "channel_mixer": "mlp", "norm": "layernorm", "positional": "learned", "max_len": 64,
+        "tie_embeddings": True,
+        "layers": [zoo.mixer("hgrn2", 32).to_dict(), zoo.mixer("mlstm", 32).to_dict(), zoo.mixer("hgrn2", 32).to_dict()],
+    }))
+    folder = tmp_path / "export"
+    assert main(["export", str(spec_file), "--out", str(folder)]) == 0
+    source = (folder / "model.py").read_text()
+    assert "class Mixer0" in source and "class Mixer1" in source and "class Mixer2" not in source
+    spec = candidate_spec(str(spec_file), load_protocol(default_protocol_path()))
+    torch.manual_seed(0)
+    model = SequenceModel(spec)
+    weights = tmp_path / "weights.pt"
+    torch.save(model.state_dict(), weights)
+    check(folder, weights, model, tmp_path)
