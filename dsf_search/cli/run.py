@@ -74,7 +74,8 @@ def print_summary(summary: Summary, root: str, storage: str | None, out=sys.stdo
         rows = rows.rename(columns={c: c.removeprefix(PARAM) for c in axes})
         print(rows.astype(object).fillna("-").to_string(index=False), file=out)
 
-    print(f"Pareto front ({len(front)} of {len(complete)} complete trials):", file=out)
+    distinct = complete[complete["duplicate_of"].isna()] if "duplicate_of" in complete else complete
+    print(f"Pareto front ({len(front)} of {len(distinct)} distinct complete architectures; searched axes):", file=out)
     show(front)
     seeds = complete[complete["architecture"].notna() & complete["duplicate_of"].isna()] if "architecture" in complete else complete.iloc[:0]
     if not seeds.empty:

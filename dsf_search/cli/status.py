@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     df = table(study)
     objectives = objectives_of(study)
     settings = study.user_attrs.get(A.STUDY_SETTINGS) or {}
-    print(f"study {args.study!r} (space {settings.get('space', '?')}, target {settings.get('trials', '?')} complete trials)")
+    print(f"study {args.study!r} (space {settings.get('space', '?')}, target {settings.get('trials', '?')} distinct complete architectures)")
     counts = outcome(df).value_counts() if not df.empty else {}
     for state in ("COMPLETE", "RUNNING", "WAITING", "FAIL", INTERRUPTED, "PRUNED"):
         label = {"PRUNED": "PRUNED (infeasible)", INTERRUPTED: "INTERRUPTED (re-queued)"}.get(state, state)

@@ -99,7 +99,10 @@ def pareto_panels(done: pd.DataFrame, quality: str, costs: list[str], front: pd.
         is_seed = data["architecture"].notna()
         ax.scatter(x[is_seed], y[is_seed], s=22, color=SEED, zorder=4, label="seed architecture")
         if len(x) and (x > 0).all() and x.max() / x.min() > LOG_SPAN:
+            from matplotlib.ticker import NullFormatter  # matplotlib is optional: imported only where drawn
+
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a short log span overprint
         ax.set_xlabel(f"{cost} (lower is better)")
         ax.set_ylabel(f"{quality} (higher is better)")
         if cost in MEASURED:

@@ -97,10 +97,15 @@ def design_axes(df: pd.DataFrame) -> list[str]:
 
 
 def study_protocol(study: optuna.Study, evaluator: str | None) -> tuple[Protocol | None, str]:
-    """The protocol of the study: `evaluator` when given, else the one its space file names."""
+    """The protocol of the study: `evaluator` when given, else the one its space file names (found
+    from any directory: the file as recorded, its absolute path, or the same path in this checkout)."""
     if evaluator is not None:
         return load_protocol(evaluator), ""
-    file = (study.user_attrs.get(A.STUDY_SPACE) or {}).get("file")
+    record = study.user_attrs.get(A.STUDY_SPACE) or {}
+    file = record.get("file")
+    if file and not Path(file).exists():
+        checkout = Path(__file__).resolve().parents[2] / file
+        file = next((str(c) for c in (record.get("path"), checkout) if c and Path(c).exists()), file)
     try:
         protocol = load_space(file).protocol if file else None
     except InputError as err:

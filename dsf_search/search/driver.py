@@ -113,8 +113,8 @@ def resolve_settings(space: Space, space_path: str, *, study: str | None = None,
 
 
 def _space_record(space: Space) -> dict[str, Any]:
-    return {"file": str(space.file), "name": space.name, "objectives": dict(space.objectives),
-            "text": Path(space.file).read_text()}
+    return {"file": str(space.file), "path": str(Path(space.file).resolve()), "name": space.name,
+            "objectives": dict(space.objectives), "text": Path(space.file).read_text()}
 
 
 class Driver:

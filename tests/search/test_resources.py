@@ -55,3 +55,9 @@ def test_validate_shows_the_resources_and_the_estimate(make_space, capsys):
     out = capsys.readouterr().out
     assert "resources  1 CPU(s), 0 GPU(s) per trial" in out and "time/trial ~" in out
     assert load_protocol("tiny.yaml").resources.cpus == 1
+
+
+def test_a_running_ray_is_asked_for_its_largest_node(make_space, ray_session, tmp_path: Path):
+    space = make_space()
+    with pytest.raises(InputError, match=r"needs 64 CPUs and 0 GPUs per trial.*the Ray cluster's largest node"):
+        run_search(space, out=io.StringIO(), show_progress=False, cpus_per_trial=64, root=str(tmp_path / "r"))
