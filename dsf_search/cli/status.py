@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     counts = outcome(df).value_counts() if not df.empty else {}
     for state in ("COMPLETE", "RUNNING", "WAITING", "FAIL", INTERRUPTED, "PRUNED"):
         label = {"PRUNED": "PRUNED (infeasible)", INTERRUPTED: "INTERRUPTED (re-queued)"}.get(state, state)
-        print(f"  {label:<20} {int(counts.get(state, 0)) if len(df) else 0}")
+        print(f"  {label:<24} {int(counts.get(state, 0)) if len(df) else 0}")
     if objectives and not df.empty:
         print(f"  Pareto front: {len(pareto(df, objectives))} trial(s) over {', '.join(f'{k} ({v})' for k, v in objectives.items())}")
     last = failed(df).tail(LAST_FAILURES) if not df.empty else df
