@@ -39,7 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse printed a usage error (exit 2) or the help (exit 0)
+        return stop.code if isinstance(stop.code, int) else 2
     try:
         return int(args.run(args) or 0)
     except InputError as err:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from dsf_search.cli.evaluate import DEFAULT_EVALUATOR
+from dsf_search.cli.flags import MAX_MAP_LEN, SEED, output_file, whole
 from dsf_search.errors import InputError
 from dsf_search.evaluate import candidate_spec, load_protocol
 from dsf_search.evaluate.candidate import default_protocol_path
@@ -27,17 +28,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("candidate", help="preset name (see `dsf-search zoo`), path of a ModelSpec YAML file, or a "
                                      "study name with --trial")
-    p.add_argument("--trial", type=int, metavar="N", help="trial N of the study CANDIDATE")
-    p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
+    p.add_argument("--trial", type=whole(0), metavar="N", help="trial N of the study CANDIDATE")
+    p.add_argument("--out", required=True, type=output_file, metavar="FILE.png", help="the PNG to write")
     p.add_argument("--evaluator", help=f"protocol YAML (default {DEFAULT_EVALUATOR}, found from any directory; "
                                        "with --trial: the study's)")
     p.add_argument("--task", metavar="NAME", help="task label of the protocol (default: its first task)")
-    p.add_argument("--train-steps", type=int, default=0, metavar="N",
+    p.add_argument("--train-steps", type=whole(0), default=0, metavar="N",
                    help="training steps before drawing (default 0: at initialization; not with --trial)")
-    p.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN, metavar="T",
+    p.add_argument("--max-len", type=whole(1, MAX_MAP_LEN), default=DEFAULT_MAX_LEN, metavar="T",
                    help=f"tokens of the sequence (default {DEFAULT_MAX_LEN})")
-    p.add_argument("--example", type=int, default=0, metavar="I", help="index of the test sequence (default 0)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the task data, init and training (default 0)")
+    p.add_argument("--example", type=whole(0), default=0, metavar="I", help="index of the test sequence (default 0)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the task data, init and training (default 0)")
     p.add_argument("--device", default="cpu", help="cpu | cuda | auto (default cpu)")
     p.add_argument("--storage", help="with --trial: Optuna storage URL or journal path")
     p.add_argument("--root", default=str(DEFAULT_ROOT), help="with --trial: folder of the embedded studies")
@@ -45,8 +46,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.train_steps < 0 or args.max_len < 1:
-        raise InputError("--train-steps must be >= 0 and --max-len >= 1")
     pyplot()  # fail before any work when matplotlib is missing
     if args.trial is not None:
         return _trial(args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from dsf_search.cli.flags import study_name
 from dsf_search.cli.results import add_output_options, add_study_options
 from dsf_search.results import load_study, objectives_of, table
 from dsf_search.results.compare import compare_by_axis, compare_studies
@@ -19,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "or a search decision such as transition for param.transition) in each study: complete "
                     "candidates, failed trials, best and median quality, median cost.",
     )
-    p.add_argument("studies", nargs="+", metavar="STUDY", help="study names")
+    p.add_argument("studies", nargs="+", type=study_name, metavar="STUDY", help="study names")
     p.add_argument("--by", metavar="AXIS", help="break each study down by the values of this axis")
     add_output_options(p)
     add_study_options(p)

@@ -10,6 +10,7 @@ from typing import TextIO
 
 import pandas as pd
 
+from dsf_search.cli.flags import SEED, number
 from dsf_search.errors import InputError
 from dsf_search.evaluate import DEVICES, EvalResult, ProgressEvent, candidate_spec, evaluate, load_protocol
 from dsf_search.evaluate.candidate import DEFAULT_PROTOCOL, default_protocol_path
@@ -29,8 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("candidate", help="preset name (see `dsf-search zoo`) or path of a ModelSpec YAML file")
     p.add_argument("--evaluator", help=f"protocol YAML (default {DEFAULT_EVALUATOR}, found from any directory)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
-    p.add_argument("--seed", type=int, default=0, help="seed of data, init and batch order (default 0)")
-    p.add_argument("--time-budget", type=float, default=None, metavar="S",
+    p.add_argument("--seed", type=SEED, default=0, help="seed of data, init and batch order (default 0)")
+    p.add_argument("--time-budget", type=number(0, above=True), default=None, metavar="S",
                    help="override the protocol's per-trial timeout, in seconds")
     p.add_argument("--json", action="store_true", help="print the result as JSON (no progress, no table)")
     p.set_defaults(run=run)
@@ -93,8 +94,6 @@ def _number(value: float) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.device not in DEVICES and not args.device.startswith("cuda:"):
         raise InputError(f"--device: {args.device!r} is not one of {', '.join(DEVICES)} (or cuda:N)")
-    if args.time_budget is not None and args.time_budget <= 0:
-        raise InputError("--time-budget must be positive")
     protocol = load_protocol(args.evaluator or default_protocol_path())
     spec = candidate_spec(args.candidate, protocol)
     progress = None if args.json else ProgressLine(sys.stderr)

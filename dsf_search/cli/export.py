@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from dsf_search.cli.evaluate import DEFAULT_EVALUATOR
+from dsf_search.cli.flags import whole
 from dsf_search.core.model import SequenceModel
 from dsf_search.core.spec import ModelSpec
 from dsf_search.core.standalone import Unsupported, standalone_source
@@ -53,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "the command succeeds.",
     )
     p.add_argument("candidate", help="preset name, path of a ModelSpec YAML file, or a study name with --trial")
-    p.add_argument("--trial", type=int, metavar="N", help="trial N of the study CANDIDATE")
+    p.add_argument("--trial", type=whole(0), metavar="N", help="trial N of the study CANDIDATE")
     p.add_argument("--task", metavar="NAME", help="with --trial: whose trained weights (default: the first task)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write (created; existing files replaced)")
     p.add_argument("--evaluator", help=f"protocol sizing a preset or spec (default {DEFAULT_EVALUATOR})")

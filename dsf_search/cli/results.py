@@ -6,6 +6,7 @@ import argparse
 
 import pandas as pd
 
+from dsf_search.cli.flags import output_file, study_name, whole
 from dsf_search.errors import InputError
 from dsf_search.results import groups, load_study, objectives_of, pareto, table
 from dsf_search.results.formats import FORMATS, write
@@ -27,7 +28,7 @@ def add_study_options(p: argparse.ArgumentParser) -> None:
 
 def add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", default="table", choices=FORMATS, help="output format (default: table)")
-    p.add_argument("--out", metavar="FILE", help="write to FILE instead of the terminal (required for parquet)")
+    p.add_argument("--out", metavar="FILE", type=output_file, help="write to FILE instead of the terminal (required for parquet)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,11 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "The table format shows a compact set of columns; the other formats every column.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("study", help="study name")
+    p.add_argument("study", type=study_name, help="study name")
     p.add_argument("--pareto", action="store_true", help="only the non-dominated complete trials (one per distinct spec)")
-    p.add_argument("--where", metavar="EXPR", help="pandas query over the columns; dotted names need no backticks")
+    p.add_argument("--where", metavar="EXPR", help="condition over the columns: comparisons (== != < <= > >=), and/or/not, "
+                                                 "COL in [...], + - * / %, isna/notna/abs(COL); names as printed "
+                                                 "(acc.parity), or in backticks")
     p.add_argument("--sort", metavar="COL[:asc|desc],...", help="sort order (objectives default to best first)")
-    p.add_argument("--top", type=int, metavar="N", help="only the first N rows (after sorting)")
+    p.add_argument("--top", type=whole(0), metavar="N", help="only the first N rows (after sorting)")
     p.add_argument("--columns", metavar="C,...", help="the columns to show, in order ('all' for every column)")
     p.add_argument("--state", default="COMPLETE", metavar="STATE,...",
                    help=f"trial states to show: {', '.join(STATES)} or {ALL} (default COMPLETE)")
@@ -64,8 +67,6 @@ def compact_columns(df: pd.DataFrame, objectives: dict[str, str]) -> list[str]:
 
 def query(df: pd.DataFrame, objectives: dict[str, str], args: argparse.Namespace) -> pd.DataFrame:
     """States, then --where, then --pareto (over what is left), --sort, --top, --columns."""
-    if args.top is not None and args.top < 0:
-        raise InputError(f"--top must be >= 0, got {args.top}")
     shown = filter_states(df, args.state.split(","))
     if args.where:
         shown = where(shown, args.where)

@@ -7,10 +7,12 @@ import json
 
 import optuna
 
+from dsf_search.cli.flags import SEED, whole
 from dsf_search.core.spec import ModelSpec
-from dsf_search.errors import InputError
 from dsf_search.space import Space, load_space
 from dsf_search.space.domains import show
+
+MAX_SAMPLES = 100_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,8 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "analytic costs and design-check findings, marking those the constraints or "
                                    "checks reject (--json adds the canonical spec).")
     p.add_argument("space", help="search space YAML file")
-    p.add_argument("-n", type=int, default=5, metavar="K", help="number of candidates (default 5)")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the sampler (default 0)")
+    p.add_argument("-n", type=whole(1, MAX_SAMPLES), default=5, metavar="K", help="number of candidates (default 5)")
+    p.add_argument("--seed", type=SEED, default=0, help="random seed of the sampler (default 0)")
     p.add_argument("--evaluator", help="evaluation protocol to use instead of the file's `evaluator:`")
     p.add_argument("--json", action="store_true", help="also print each canonical spec as one JSON line")
     p.set_defaults(run=run)
@@ -65,8 +67,6 @@ def describe_candidate(space: Space, index: int, params: dict, spec: ModelSpec) 
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.n < 1:
-        raise InputError(f"-n: found {args.n}; must be >= 1")
     space = load_space(args.space, evaluator=args.evaluator)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     drawn = draw(space, args.n, args.seed)

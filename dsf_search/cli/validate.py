@@ -53,8 +53,7 @@ def describe(space: Space) -> list[str]:
         lines.append("  (none)")
     fixed = ", ".join(f"{k}={show(v)}" for k, v in space.fixed.items())
     lines.append(f"fixed: {fixed or '-'}")
-    size = space.size()
-    lines.append(f"size: {'continuous' if size is None else f'{size:,} candidates'}")
+    lines.append(f"size: {space.size_text()}")
     lines.append("constraints: " + ("; ".join(c.name for c in space.constraint_list) or "-"))
     lines.append("")
     lines.append(f"seeds ({len(space.seeds)}):")
@@ -72,7 +71,7 @@ def survey(space: Space) -> list[str]:
     constraints and design checks reject before training."""
     size = space.size()
     if size is None or size > SURVEY_LIMIT:
-        what = "continuous" if size is None else f"{size:,} candidates > {SURVEY_LIMIT:,}"
+        what = space.size_text() if size is None else f"{size:,} candidates > {SURVEY_LIMIT:,}"
         return [f"findings across the space: not surveyed ({what}); `dsf-search sample` draws some"]
     counts: Counter[tuple[str, str]] = Counter()
     infeasible = 0

@@ -7,20 +7,22 @@ import json
 
 import pandas as pd
 
+from dsf_search.cli.flags import whole
 from dsf_search.core import zoo
 from dsf_search.core.cost import params, state_bytes
 from dsf_search.errors import InputError
 
 TABLE_LENGTH = 2048
 TABLE_WIDTH = 128
+MAX_WIDTH = 65536
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("zoo", help="list the known architectures (presets), or show one in full",
                        description="Without NAME: one row per preset. With NAME: its full spec and update rule.")
     p.add_argument("name", nargs="?", help="preset to show in full")
-    p.add_argument("--d-model", type=int, default=TABLE_WIDTH, help=f"model width for sizes (default {TABLE_WIDTH})")
-    p.add_argument("--length", type=int, default=TABLE_LENGTH, help=f"context length for state bytes (default {TABLE_LENGTH})")
+    p.add_argument("--d-model", type=whole(1, MAX_WIDTH), default=TABLE_WIDTH, help=f"model width for sizes (default {TABLE_WIDTH})")
+    p.add_argument("--length", type=whole(1), default=TABLE_LENGTH, help=f"context length for state bytes (default {TABLE_LENGTH})")
     p.set_defaults(run=run)
 
 
@@ -56,8 +58,6 @@ def table(d_model: int = TABLE_WIDTH, length: int = TABLE_LENGTH) -> pd.DataFram
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.d_model <= 0 or args.length <= 0:
-        raise InputError("--d-model and --length must be positive")
     if args.name is None:
         print(f"{len(zoo.names())} presets (one layer; state bytes per sequence at T={args.length}, float32)")
         print(table(args.d_model, args.length).to_string(index=False))

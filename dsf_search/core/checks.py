@@ -23,6 +23,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from dsf_search.core.forms.inputs import GATED, HOUSEHOLDER
+from dsf_search.core.gates import GATES
+from dsf_search.core.injections import INJECTIONS
 from dsf_search.core.spec import MixerSpec, ModelSpec
 
 CODES = ("P1", "P2", "P3", "P4", "P5", "P6")
@@ -37,8 +39,6 @@ LONG_CONTEXT = 1024
 LARGE_STATE = 64
 # P5: from this state size on, an unscaled q^T k (std ~ sqrt(n)) is off the unit scale by >= 5.6x.
 P5_STATE = 32
-GATE_TIED_INJECTIONS = ("one_minus_a", "sqrt_one_minus_a2", "beta")
-SELECTIVE_INJECTIONS = ("sigmoid", "exp", "delta")
 
 
 @dataclass(frozen=True)
@@ -56,14 +56,14 @@ class Finding:
 
 
 def _has_learned_gate(m: MixerSpec) -> bool:
-    return m.transition in GATED and m.gate != "fixed"
+    return m.transition in GATED and GATES[m.gate].learned
 
 
 def _selective(m: MixerSpec) -> bool:
     """Whether some input-dependent gate can switch a token's contribution off."""
     if not m.selective:
         return False
-    return _has_learned_gate(m) or m.transition in HOUSEHOLDER or m.injection in SELECTIVE_INJECTIONS
+    return _has_learned_gate(m) or m.transition in HOUSEHOLDER or INJECTIONS[m.injection].reads_input
 
 
 def _eigenvalue_one(m: MixerSpec) -> str | None:
@@ -79,9 +79,9 @@ def _eigenvalue_one(m: MixerSpec) -> str | None:
 
 def _gate_tied(m: MixerSpec) -> bool:
     """Whether b_t (or k_t) vanishes as a_t -> 1, bounding the state without eta_i."""
-    if m.injection in GATE_TIED_INJECTIONS or m.key == "gate":
+    if INJECTIONS[m.injection].gate_tied or m.key == "gate":
         return True
-    return m.injection == "delta" and m.transition in GATED and m.gate == "mamba"
+    return m.injection == "delta" and m.transition in GATED and GATES[m.gate].owns_delta
 
 
 def _layer_findings(spec: ModelSpec, i: int, length: int, position_before: bool) -> list[Finding]:

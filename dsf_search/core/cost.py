@@ -14,52 +14,50 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER
+from dsf_search.core.gates import GATES, gate_input_params
+from dsf_search.core.injections import INJECTIONS
 from dsf_search.core.layers import mlp_hidden, swiglu_hidden
+from dsf_search.core.mixer import gate_shape, projection_widths
+from dsf_search.core.wiring import HEADWISE_BLOCK, WIRINGS
 from dsf_search.core.spec import MixerSpec, ModelSpec
 
 
-def _gate_input(d: int, size: int, selective: bool) -> int:
-    return d * size + size if selective else size
-
-
-def _in_width(m: MixerSpec) -> int:
-    Hq = 1 if m.qk_shared else m.heads
-    width = m.heads * m.head_dim
-    width += Hq * m.state_size if m.query == "input" else 0
-    width += Hq * m.state_size if m.key == "input" else 0
-    return width
+def _in_width(m: MixerSpec, d: int = 0) -> int:
+    """Width of in_proj's output (what the short conv runs over; independent of d)."""
+    return sum(w for _, w in projection_widths(m, d)[0])
 
 
 def mixer_params(m: MixerSpec, d: int) -> int:
     """Exact parameter count of DSFMixer(m, d)."""
     H, n, dv = m.heads, m.state_size, m.head_dim
     Hq = 1 if m.qk_shared else H
-    width = _in_width(m)
-    p = d * width
+    wiring = WIRINGS[m.wiring]
+    in_parts, x_parts = projection_widths(m, d)
+    width = sum(w for _, w in in_parts)
+    shape = gate_shape(m, d)
+    bias = 1 if wiring.bias else 0
+    p = d * width + bias * width
     if m.conv_size > 0:
         p += width * m.conv_size + width
+    if x_parts:
+        x_width = sum(w for _, w in x_parts)
+        p += shape.d_in * x_width + bias * x_width
+    if wiring.qk == "headwise":
+        p += 3 * H * dv * HEADWISE_BLOCK  # q, k, v block-diagonal maps
     p += Hq * n if m.query == "static" else 0
     p += Hq * n if m.key == "static" else 0
-    gate_size = H * n if m.transition in DIAGONAL else H
-    if m.transition in GATED:
-        if m.gate == "mamba":
-            p += _gate_input(d, H, m.selective) + gate_size
-        elif m.gate != "fixed":
-            p += _gate_input(d, gate_size, m.selective)
-            p += gate_size if m.gate == "rglru" else 0
-            p += 1 if m.gate == "reversed_sigmoid" else 0  # the learned exponent of sigma(-x)^alpha
+    gated = m.transition in GATED
+    if gated:
+        p += GATES[m.gate].params(shape)
     if m.transition in HOUSEHOLDER:
-        p += _gate_input(d, H, m.selective)
-    if m.injection in ("sigmoid", "exp"):
-        p += _gate_input(d, H, m.selective)
-    if m.injection == "delta" and not (m.transition in GATED and m.gate == "mamba"):
-        p += _gate_input(d, H, m.selective)
+        p += gate_input_params(shape.d_in, H, m.selective)
+    p += INJECTIONS[m.injection].params(shape, gated and GATES[m.gate].owns_delta)
     if m.normalization == "learned":
-        p += _gate_input(d, H, m.selective)
-    p += H if m.skip else 0
+        p += gate_input_params(shape.d_in, H, m.selective)
+    p += (H if wiring.skip_source == "value" else H * dv) if m.skip else 0
     p += H * dv if m.output_norm else 0
-    p += d * H * dv if m.output_gate != "none" else 0
-    return p + H * dv * d
+    p += (d * H * dv + bias * H * dv) if m.output_gate != "none" else 0
+    return p + H * dv * d + bias * d
 
 
 def _norm_params(name: str, d: int) -> int:
@@ -95,7 +93,7 @@ def mixer_state_elements(m: MixerSpec, T: int) -> int:
         state = H * n * dv + (H * n if m.normalization in ("sum", "maxabs") else 0)
     else:
         state = T * H * (n + dv)
-    return state + (_in_width(m) * (m.conv_size - 1) if m.conv_size > 0 else 0)
+    return state + (_in_width(m) * (m.conv_size - 1) if m.conv_size > 0 else 0)  # in_proj's width does not depend on d
 
 
 def state_bytes(spec: ModelSpec, T: int, bytes_per_element: int = 4) -> int:
@@ -106,13 +104,16 @@ def state_bytes(spec: ModelSpec, T: int, bytes_per_element: int = 4) -> int:
 def mixer_flops_per_token(m: MixerSpec, d: int, T: int) -> int:
     """Forward FLOPs of one generated token of one mixer at context length T."""
     H, n, dv = m.heads, m.state_size, m.head_dim
-    f = 2 * d * _in_width(m) + 2 * H * dv * d
-    f += 2 * _in_width(m) * m.conv_size if m.conv_size > 0 else 0
+    width = _in_width(m, d)
+    d_in = gate_shape(m, d).d_in
+    f = 2 * d * width + 2 * H * dv * d
+    f += 2 * width * m.conv_size if m.conv_size > 0 else 0
+    f += 2 * d_in * sum(w for _, w in projection_widths(m, d)[1])
     f += 2 * d * H * dv if m.output_gate != "none" else 0
     gate_size = H * n if m.transition in DIAGONAL else H
-    gate_inputs = (m.transition in GATED and m.gate != "fixed") + (m.transition in HOUSEHOLDER) \
-        + (m.injection in ("sigmoid", "exp", "delta")) + (m.normalization == "learned")
-    f += 2 * d * gate_size * gate_inputs if m.selective else 0
+    gate_inputs = (m.transition in GATED and GATES[m.gate].learned) + (m.transition in HOUSEHOLDER) \
+        + INJECTIONS[m.injection].reads_input + (m.normalization == "learned")
+    f += 2 * d_in * gate_size * gate_inputs if m.selective else 0
     if m.readout == "linear":
         cols = dv + (1 if m.normalization in ("sum", "maxabs") else 0)
         per_head = 2 * n * cols  # injection outer product + add

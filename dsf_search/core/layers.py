@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -44,6 +46,8 @@ def activation(name: str, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(x)
     if name == "gelu":
         return F.gelu(x)
+    if name == "gelu_tanh":
+        return F.gelu(x, approximate="tanh")
     raise ValueError(f"unknown output gate {name!r}")
 
 
@@ -99,3 +103,19 @@ def make_channel_mixer(name: str, d_model: int, mlp_ratio: float) -> nn.Module |
     if name == "swiglu":
         return SwiGLU(d_model, mlp_ratio)
     raise ValueError(f"unknown channel mixer {name!r}")
+
+
+class HeadwiseLinear(nn.Module):
+    """Block-diagonal linear map of x [..., width]: `width // block` independent block x block
+    maps, y[..., g, o] = sum_i W[g, o, i] x[..., g, i] (xLSTM's LinearHeadwiseExpand, no bias)."""
+
+    def __init__(self, width: int, block: int):
+        super().__init__()
+        if width % block:
+            raise ValueError(f"HeadwiseLinear: width {width} is not a multiple of the block size {block}")
+        self.block = block
+        self.weight = nn.Parameter(torch.randn(width // block, block, block) * math.sqrt(2 / 5 / block))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        xs = x.reshape(*x.shape[:-1], -1, self.block)
+        return torch.einsum("...gi,goi->...go", xs, self.weight).reshape(x.shape)

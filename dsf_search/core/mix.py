@@ -13,15 +13,33 @@ from dsf_search.core.forms.inputs import MixInputs, prepare
 from dsf_search.core.forms.quadratic import coefficients as _coefficients
 from dsf_search.core.forms.quadratic import quadratic_exp, quadratic_linear
 from dsf_search.core.forms.recurrent import recurrent_exp, recurrent_linear
+from dsf_search.core.forms.scan import scan_linear, scan_unsupported
 from dsf_search.core.forms.sdpa import sdpa_exp, sdpa_unsupported
 
-FORMS = ("auto", "recurrent", "quadratic", "chunked", "sdpa", "fla")
+FORMS = ("auto", "recurrent", "quadratic", "chunked", "sdpa", "fla", "scan")
 
 # `auto` materializes the quadratic form of an exp readout only while its T x T (x n) tensors
 # stay this small.
 QUADRATIC_BUDGET_BYTES = 256 * 2**20
 # Up to this many steps a linear readout runs the recurrent form (see `choose_form`).
 RECURRENT_MAX_T = 3
+
+
+# The chunk size of the chunked form when none is given: the state size, clamped to this range.
+CHUNK_MIN, CHUNK_MAX = 16, 64
+
+
+def auto_chunk_size(inp: MixInputs) -> int:
+    """Chunk size C = clamp(n, 16, 64) for state size n.
+
+    Within a chunk the chunked form builds C x C coefficient blocks (and C x n intra-chunk
+    decays); across chunks it carries the n x d_v state. Both costs balance near C = n.
+    bench/bench_scan.py (one core, fwd + bwd, B = 32, H = 4, d_v = n; bench/RESULTS.md) at
+    T = 256: time at chunk 64 / time at chunk 16 was 3.8 (scalar) and 1.3 (diagonal) at
+    n = 16, and 0.8 at n = 64 (chunk 64 faster there); at T = 32 (one chunk) they tie within
+    noise.
+    """
+    return min(CHUNK_MAX, max(CHUNK_MIN, inp.shape[3]))
 
 
 def choose_form(inp: MixInputs, stateful: bool) -> str:
@@ -32,7 +50,8 @@ def choose_form(inp: MixInputs, stateful: bool) -> str:
     | readout | case                                                          | form      |
     |---------|---------------------------------------------------------------|-----------|
     | linear  | T <= 3                                                        | recurrent |
-    | linear  | T >= 4 (any transition, normalization, state)                 | chunked   |
+    | linear  | T >= 4, no Householder part, d_v = 1 (per-channel SSMs)       | scan      |
+    | linear  | T >= 4 (any other transition, normalization, state)           | chunked   |
     | exp     | initial_state or return_state                                 | recurrent |
     | exp     | transition identity, normalization sum                        | sdpa      |
     | exp     | B*H*T*T (*n for diagonal gates) scores <= 256 MiB             | quadratic |
@@ -49,9 +68,11 @@ def choose_form(inp: MixInputs, stateful: bool) -> str:
     been checked against the chunked form on a GPU (tests/core/test_auto.py does that where one
     is available), so `auto` does not pick them.
     """
-    B, H, T, n, _ = inp.shape
+    B, H, T, n, d_v = inp.shape
     if inp.readout == "linear":
-        return "recurrent" if T <= RECURRENT_MAX_T else "chunked"
+        if T <= RECURRENT_MAX_T:
+            return "recurrent"
+        return "scan" if d_v == 1 and scan_unsupported(inp) is None else "chunked"
     if stateful:
         return "recurrent"
     if sdpa_unsupported(inp) is None:
@@ -76,7 +97,7 @@ def mix(
     eta: torch.Tensor | None = None,
     scale: float | None = None,
     form: str = "auto",
-    chunk_size: int = 64,
+    chunk_size: int | None = None,
     initial_state=None,
     return_state: bool = False,
 ):
@@ -86,7 +107,8 @@ def mix(
     `return_state`. Gates: `log_a` (log a_t <= 0) or `a` (signed, in [-1, 1]); [B, T, H] for
     scalar transitions, [B, T, H, n] for diagonal ones. beta [B, T, H] for Householder
     transitions (k used as given), b [B, T, H] injection (default 1), eta [B, T, H] positive for
-    normalization 'learned', scale the constant c (default 1).
+    normalization 'learned', scale the constant c (default 1). chunk_size: the chunked form's
+    chunk length (None: `auto_chunk_size`, from the state size).
 
     State: linear readouts carry S [B, H, n, d_v] (the pair (S, z [B, H, n]) for sum/maxabs
     normalization); exp readouts carry the cache (keys [B, H, t, n], values [B, H, t, d_v])
@@ -94,8 +116,8 @@ def mix(
     """
     if form not in FORMS:
         raise ValueError(f"mix: unknown form {form!r}; allowed: {', '.join(FORMS)}")
-    if chunk_size <= 0:
-        raise ValueError(f"mix: chunk_size must be positive, got {chunk_size}")
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0):
+        raise ValueError(f"mix: chunk_size must be a positive integer or None, got {chunk_size!r}")
     inp = prepare(
         q, k, v, transition=transition, log_a=log_a, a=a, beta=beta, b=b,
         readout=readout, normalization=normalization, eta=eta, scale=scale,
@@ -110,13 +132,18 @@ def mix(
         from dsf_search.core.forms.fla import fla_linear
 
         y, state = fla_linear(inp, initial_state, return_state)
+    elif form == "scan":
+        reason = scan_unsupported(inp)
+        if reason is not None:
+            raise NotImplementedError(f"mix: form 'scan' does not implement {reason}")
+        y, state = scan_linear(inp, initial_state, return_state)
     elif form == "chunked":
         if inp.readout != "linear":
             raise NotImplementedError(
                 f"mix: form 'chunked' needs readout 'linear', not {inp.readout!r}; use 'sdpa' "
                 "(identity transition, sum normalization), 'quadratic' or 'recurrent'"
             )
-        y, state = chunked_linear(inp, initial_state, return_state, chunk_size)
+        y, state = chunked_linear(inp, initial_state, return_state, chunk_size or auto_chunk_size(inp))
     elif form == "sdpa":
         reason = sdpa_unsupported(inp)
         if reason is None and stateful:

@@ -1,14 +1,16 @@
 """`DSFMixer`: the token-mixer module that builds the per-token quantities of `mix` from a spec.
 
-From the input u [B, T, d_model] it forms, per head h (H heads, state size n, value width d_v):
-    q_t, k_t [n]  (projected, static or ones; optional short causal conv + SiLU, feature map,
-                   L2 norm, RoPE; k unit-norm for Householder transitions)
-    v_t [d_v]     (projected, through the same conv)
-    a_t           (gate of the transition, from the `gate` parametrization; 2 a - 1 when signed)
-    beta_t        (sigmoid, x2 when signed)
-    b_t           (injection), eta_t (learned normalizer)
-then y = mix(...), optionally + D v (skip), per-head RMS norm, output gate, and the output
-projection back to d_model.
+From the input u [B, T, d_model] it forms, per head h (H heads, state size n, value width d_v),
+as the spec's `wiring` (core/wiring.py) says:
+    x = in_proj(u)  (q | k | v, or the value branch alone), optional short causal conv (+ SiLU)
+    q_t, k_t [n]    (from in_proj, or x_proj of the convolved value branch; static or ones;
+                     feature map, L2 norm, RoPE; k unit-norm for Householder transitions)
+    v_t [d_v]       (the convolved value branch)
+    a_t             (the `gate` option, core/gates.py; 2 a - 1 when signed)
+    beta_t          (sigmoid, x2 when signed)
+    b_t             (the `injection` option, core/injections.py), eta_t (learned normalizer)
+with the gates read from u or from the value branch; then y = mix(...), optionally + D v
+(skip), the output norm and gate in the wiring's order, and the output projection.
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER
-from dsf_search.core.layers import activation, feature_map, rotary
+from dsf_search.core.gates import GATES, GateInput, GateShape
+from dsf_search.core.injections import INJECTIONS
+from dsf_search.core.layers import HeadwiseLinear, activation, feature_map, rotary
 from dsf_search.core.mix import coefficients, mix
 from dsf_search.core.spec import MixerSpec
+from dsf_search.core.wiring import HEADWISE_BLOCK, WIRINGS, Wiring
 
-GLA_TAU = 16.0  # GLA: a_t = sigmoid(x)^(1/tau), tau = 16 (Yang et al. 2024)
-RGLRU_C = 8.0  # Griffin's RG-LRU: a_t = sigma(Lambda)^(c r_t), c = 8 (De et al. 2024)
-EXP_GATE_CAP = 15.0  # exp input gates are soft-capped, as in xLSTM 7B, so exp() cannot overflow
-DT_MIN, DT_MAX = 1e-3, 1e-1  # Mamba's initial range of Delta = softplus(.)
+RMS_EPS = 1e-6
+LAYER_NORM_EPS = 1e-5  # xLSTM's (and PyTorch's) LayerNorm epsilon
 
 
 @dataclass
@@ -41,148 +44,87 @@ class MixerState:
     offset: int
 
 
-class GateInput(nn.Module):
-    """Pre-activation of a per-token gate, shape [B, T, *shape].
-
-    Selective: W u_t + c (`proj`); LTI: a learned constant c (`bias`), the same at every step.
-    """
-
-    def __init__(self, d_model: int, shape: tuple[int, ...], selective: bool):
-        super().__init__()
-        self.shape = shape
-        size = math.prod(shape)
-        if selective:
-            self.proj = nn.Linear(d_model, size)
-        else:
-            self.bias = nn.Parameter(torch.zeros(size))
-
-    @property
-    def const(self) -> torch.Tensor:
-        return self.proj.bias if hasattr(self, "proj") else self.bias
-
-    def forward(self, u: torch.Tensor) -> torch.Tensor:
-        x = self.proj(u) if hasattr(self, "proj") else self.bias.expand(*u.shape[:-1], -1)
-        return x.reshape(*u.shape[:-1], *self.shape)
+def gate_shape(spec: MixerSpec, d_model: int) -> GateShape:
+    """What the gate and injection options of `spec` are built for at width d_model."""
+    wiring = WIRINGS[spec.wiring]
+    width = spec.heads * spec.head_dim
+    d_in = {"input": d_model, "branch": width, "qkv": 3 * width}[wiring.gate_source]
+    d_delta = Wiring.delta_features(d_model) if wiring.delta_rank == "low" else d_in
+    return GateShape(spec.heads, spec.state_size, spec.transition in DIAGONAL, spec.selective, d_in, d_delta)
 
 
-def _inverse_softplus(y: torch.Tensor) -> torch.Tensor:
-    return y + torch.log(-torch.expm1(-y))
+def uses_delta(spec: MixerSpec) -> bool:
+    """Whether the mixer computes Mamba's Delta_t (the mamba gate or the delta injection)."""
+    return (spec.transition in GATED and GATES[spec.gate].owns_delta) or spec.injection == "delta"
 
 
-def _logit(p: torch.Tensor) -> torch.Tensor:
-    return torch.log(p) - torch.log1p(-p)
+def projection_widths(spec: MixerSpec, d_model: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """The (name, width) parts of in_proj and of x_proj (empty when the wiring has none)."""
+    wiring = WIRINGS[spec.wiring]
+    Hq = 1 if spec.qk_shared else spec.heads
+    qk = [(name, Hq * spec.state_size) for name, src in (("q", spec.query), ("k", spec.key)) if src == "input"]
+    in_parts = (qk if wiring.qk == "in_proj" else []) + [("v", spec.heads * spec.head_dim)]
+    if wiring.qk == "headwise":
+        return in_parts, []
+    x_parts = []
+    if wiring.delta_rank == "low" and uses_delta(spec):
+        x_parts.append(("dt", Wiring.delta_features(d_model)))
+    if wiring.qk == "x_proj":
+        x_parts += qk[::-1]  # k | q: Mamba's x_proj order dt | B | C
+    return in_parts, x_parts
 
 
 class DSFMixer(nn.Module):
     """One DSF token mixer. forward(u [B, T, d_model]) -> [B, T, d_model].
 
-    Parameter names used by the published-rule tests: in_proj (q | k | v), conv, q_static,
-    k_static, dt / A_log (mamba gate), a_in (other gates), lam (rglru), forget_exponent
-    (reversed_sigmoid), log_decay (fixed), beta_in, b_in, eta_in, D, out_norm_weight, gate_proj,
-    out_proj.
+    Parameter names used by the published-rule tests: in_proj (q | k | v or the value branch),
+    conv, x_proj (low-rank dt | k | q from the value branch), q_static, k_static, dt / A_log
+    (mamba gate, Delta), a_in (other gates), lam (rglru), forget_exponent (reversed_sigmoid),
+    log_decay (fixed), beta_in, b_in, eta_in, D, out_norm_weight, gate_proj, out_proj.
     """
 
     def __init__(self, spec: MixerSpec, d_model: int, rope: bool = False, form: str = "auto"):
         super().__init__()
         self.spec, self.d_model, self.rope, self.form = spec, d_model, rope, form
         H, n, dv = spec.heads, spec.state_size, spec.head_dim
+        self.wiring = WIRINGS[spec.wiring]
         self.Hq = 1 if spec.qk_shared else H
         self.gated = spec.transition in GATED
-        self.diagonal = spec.transition in DIAGONAL
         self.householder = spec.transition in HOUSEHOLDER
         self.signed = spec.eigenvalues == "signed" and spec.transition != "identity"
-        gate_shape = (H, n) if self.diagonal else (H,)
+        self.gate = GATES[spec.gate] if self.gated else None
+        self.injection = INJECTIONS[spec.injection]
+        bias = self.wiring.bias
 
-        widths = []
-        if spec.query == "input":
-            widths.append(("q", self.Hq * n))
-        if spec.key == "input":
-            widths.append(("k", self.Hq * n))
-        widths.append(("v", H * dv))
-        self.widths = widths
-        total = sum(w for _, w in widths)
-        self.in_proj = nn.Linear(d_model, total, bias=False)
+        self.in_parts, self.x_parts = projection_widths(spec, d_model)
+        total = sum(w for _, w in self.in_parts)
+        self.in_proj = nn.Linear(d_model, total, bias=bias)
         if spec.conv_size > 0:
             self.conv = nn.Conv1d(total, total, spec.conv_size, groups=total, bias=True)
+        shape = gate_shape(spec, d_model)
+        if self.x_parts:
+            self.x_proj = nn.Linear(shape.d_in, sum(w for _, w in self.x_parts), bias=bias)
+        if self.wiring.qk == "headwise":
+            self.q_proj, self.k_proj, self.v_proj = (HeadwiseLinear(H * dv, HEADWISE_BLOCK) for _ in range(3))
         if spec.query == "static":
             self.q_static = nn.Parameter(torch.randn(self.Hq, n) / math.sqrt(n))
         if spec.key == "static":
             self.k_static = nn.Parameter(torch.randn(self.Hq, n) / math.sqrt(n))
 
         if self.gated:
-            self._init_gate(spec, d_model, gate_shape)
+            self.gate.build(self, shape)
         if self.householder:
-            self.beta_in = GateInput(d_model, (H,), spec.selective)
-        if spec.injection in ("sigmoid", "exp"):
-            self.b_in = GateInput(d_model, (H,), spec.selective)
-        if spec.injection == "delta" and not (self.gated and spec.gate == "mamba"):
-            self.dt = GateInput(d_model, (H,), spec.selective)
-            self._init_dt(self.dt)
+            self.beta_in = GateInput(shape.d_in, (H,), spec.selective)
+        self.injection.build(self, shape, self.gated and self.gate.owns_delta)
         if spec.normalization == "learned":
-            self.eta_in = GateInput(d_model, (H,), spec.selective)
+            self.eta_in = GateInput(shape.d_in, (H,), spec.selective)
         if spec.skip:
-            self.D = nn.Parameter(torch.ones(H))
+            self.D = nn.Parameter(torch.ones(H if self.wiring.skip_source == "value" else H * dv))
         if spec.output_norm:
             self.out_norm_weight = nn.Parameter(torch.ones(H, dv))
         if spec.output_gate != "none":
-            self.gate_proj = nn.Linear(d_model, H * dv, bias=False)
-        self.out_proj = nn.Linear(H * dv, d_model, bias=False)
-
-    def _init_dt(self, dt: GateInput) -> None:
-        with torch.no_grad():
-            size = dt.const.shape
-            log_dt = torch.empty(size).uniform_(math.log(DT_MIN), math.log(DT_MAX))
-            dt.const.copy_(_inverse_softplus(log_dt.exp()))
-
-    def _init_gate(self, spec: MixerSpec, d_model: int, gate_shape: tuple[int, ...]) -> None:
-        H, n = spec.heads, spec.state_size
-        if spec.gate == "mamba":
-            self.dt = GateInput(d_model, (H,), spec.selective)
-            self._init_dt(self.dt)
-            # Mamba-2 draws A in [1, 16] per head; S6 uses the S4D-real init A = 1..n per channel.
-            A = torch.arange(1, n + 1, dtype=torch.float32).repeat(H, 1) if self.diagonal else torch.empty(H).uniform_(1, 16)
-            self.A_log = nn.Parameter(A.log())
-        elif spec.gate == "fixed":
-            decay = 1.0 - 2.0 ** (-5.0 - torch.arange(H, dtype=torch.float32))
-            self.register_buffer("log_decay", decay.log())
-        else:
-            self.a_in = GateInput(d_model, gate_shape, spec.selective)
-            with torch.no_grad():
-                if spec.gate == "sigmoid":
-                    # forget gates start close to 1 (long memory), spread over heads and channels
-                    self.a_in.const.copy_(torch.empty(self.a_in.const.shape).uniform_(_logit(torch.tensor(0.9)).item(), _logit(torch.tensor(0.999)).item()))
-                elif spec.gate == "reversed_sigmoid":
-                    self.a_in.const.copy_(torch.empty(self.a_in.const.shape).uniform_(-_logit(torch.tensor(0.999)).item(), -_logit(torch.tensor(0.9)).item()))
-            if spec.gate == "reversed_sigmoid":
-                # DSF paper's qLSTM variant: a_t = sigma(-x_t)^relu(alpha), one learned exponent per
-                # layer, initialized at 1 (as in the authors' code; S6/SSD's exp(-softplus(x) A) = sigma(-x)^A)
-                self.forget_exponent = nn.Parameter(torch.ones(()))
-            if spec.gate == "rglru":
-                # Griffin: sigma(Lambda)^c uniform in [0.9, 0.999]
-                a_c = torch.empty(gate_shape).uniform_(0.9, 0.999)
-                self.lam = nn.Parameter(_logit(a_c ** (1.0 / RGLRU_C)))
-
-    def _log_gate(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """log a_t [B, T, H(, n)] of the nonnegative gate, and Delta [B, T, H] for the mamba gate."""
-        gate = self.spec.gate
-        B, T, _ = u.shape
-        if gate == "mamba":
-            delta = F.softplus(self.dt(u))
-            A = self.A_log.exp()
-            log_a = -(delta[..., None] * A) if self.diagonal else -(delta * A)
-            return log_a, delta
-        if gate == "fixed":
-            return self.log_decay.expand(B, T, -1), None
-        x = self.a_in(u)
-        if gate == "gla":
-            return F.logsigmoid(x) / GLA_TAU, None
-        if gate == "sigmoid":
-            return F.logsigmoid(x), None
-        if gate == "reversed_sigmoid":
-            return F.relu(self.forget_exponent) * F.logsigmoid(-x), None
-        if gate == "rglru":
-            return -RGLRU_C * F.softplus(-self.lam) * torch.sigmoid(x), None
-        raise ValueError(f"unknown gate {gate!r}")
+            self.gate_proj = nn.Linear(d_model, H * dv, bias=bias)
+        self.out_proj = nn.Linear(H * dv, d_model, bias=bias)
 
     def _qk(self, source: str, name: str, parts: dict[str, torch.Tensor], B: int, T: int, like: torch.Tensor) -> torch.Tensor:
         spec = self.spec
@@ -199,42 +141,58 @@ class DSFMixer(nn.Module):
         return x.expand(B, T, spec.heads, n) if self.Hq == 1 else x
 
     def _conv(self, x: torch.Tensor, tail: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Causal depthwise conv + SiLU over time of x [B, T, C]; tail [B, C, K-1] is the past."""
+        """Causal depthwise conv over time of x [B, T, C] (+ SiLU when the wiring says so);
+        tail [B, C, K-1] is the past."""
         K = self.spec.conv_size
         xt = x.transpose(1, 2)
         if tail is None:
             tail = xt.new_zeros(xt.shape[0], xt.shape[1], K - 1)
         full = torch.cat([tail, xt], dim=-1)
-        y = F.silu(self.conv(full)).transpose(1, 2)
+        # depthwise conv as K shifted multiply-adds: about 2x faster than conv1d at these
+        # widths on CPU (issue 10's measurement); the parameters stay those of `self.conv`
+        w, T = self.conv.weight[:, 0], xt.shape[-1]
+        y = self.conv.bias[:, None] + sum(w[:, j, None] * full[..., j:j + T] for j in range(K))
+        y = (F.silu(y) if self.wiring.conv_act else y).transpose(1, 2)
         return y, full[..., full.shape[-1] - (K - 1):]
 
     def _mix_inputs(
         self, u: torch.Tensor, state: MixerState | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, Any], torch.Tensor | None, int]:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, Any], torch.Tensor | None, int, torch.Tensor | None]:
         """The per-token quantities of `mix` for input u [B, T, d_model]: q, k, v, the keyword
         arguments of `mix` and `coefficients` (transition, gates, b, readout, normalization, eta,
-        scale), the new conv tail and the position offset. The one place they are built, so the
+        scale), the new conv tail, the position offset and the convolved branch (the 'headwise'
+        wiring's skip input; None otherwise). The one place they are built, so the
         coefficient maps show exactly what forward mixes."""
         spec = self.spec
         B, T, _ = u.shape
         H, n, dv = spec.heads, spec.state_size, spec.head_dim
-        x = self.in_proj(u)
+        x = pre = self.in_proj(u)
         conv_tail = None
         if spec.conv_size > 0:
             x, conv_tail = self._conv(x, None if state is None else state.conv)
-        parts = dict(zip([name for name, _ in self.widths], x.split([w for _, w in self.widths], dim=-1)))
+        parts = dict(zip([name for name, _ in self.in_parts], x.split([w for _, w in self.in_parts], dim=-1)))
+        if self.wiring.qk == "headwise":
+            # xLSTM: q, k from the convolved branch, v from the branch before the conv
+            parts.update(branch=x, q=self.q_proj(x), k=self.k_proj(x), v=self.v_proj(pre))
+        src = {"input": u, "branch": parts["v"]}.get(self.wiring.gate_source)
+        if src is None:
+            src = torch.cat([parts["q"], parts["k"], parts["v"]], dim=-1)
+        if self.x_parts:
+            xp = self.x_proj(src)
+            parts.update(zip([name for name, _ in self.x_parts], xp.split([w for _, w in self.x_parts], dim=-1)))
+        src_delta = parts.get("dt", src)
         v = parts["v"].reshape(B, T, H, dv)
 
         kwargs: dict[str, Any] = {}
         a = delta = None
         if self.gated:
-            log_a, delta = self._log_gate(u)
+            log_a, delta = self.gate.log_a(self, src, src_delta)
             if self.signed:
                 a = 2.0 * log_a.exp() - 1.0
                 kwargs["a"] = a
             else:
                 kwargs["log_a"] = log_a
-                a = log_a.exp() if spec.injection in ("one_minus_a", "sqrt_one_minus_a2") or spec.key == "gate" else None
+                a = log_a.exp() if self.injection.needs_gate or spec.key == "gate" else None
 
         q = self._qk(spec.query, "q", parts, B, T, v)
         if spec.key == "gate":
@@ -243,27 +201,41 @@ class DSFMixer(nn.Module):
             k = self._qk(spec.key, "k", parts, B, T, v)
         if self.householder:
             k = F.normalize(k, dim=-1)
-            beta = torch.sigmoid(self.beta_in(u))
+            beta = torch.sigmoid(self.beta_in(src))
             kwargs["beta"] = 2.0 * beta if self.signed else beta
         offset = 0 if state is None else state.offset
         if self.rope:
             q, k = rotary(q, offset), rotary(k, offset)
 
-        b = self._injection(u, a, delta, kwargs.get("beta"), B, T)
+        b = self.injection.value(self, src, src_delta, a, delta, kwargs.get("beta"), n)
+        if self.wiring.reset_first and offset == 0:
+            b = u.new_ones(B, T, H) if b is None else b
+            b = torch.cat([torch.ones_like(b[:, :1]), b[:, 1:]], dim=1)
         if b is not None and b.dim() == 4:
             k, b = k * b, None
         if spec.normalization == "learned":
-            kwargs["eta"] = self._eta(u)
+            kwargs["eta"] = self._eta(src)
         kwargs.update(transition=spec.transition, b=b, readout=spec.readout, normalization=spec.normalization,
                       scale=1.0 / math.sqrt(n) if spec.scale == "inv_sqrt_n" else 1.0)
-        return q, k, v, kwargs, conv_tail, offset
+        return q, k, v, kwargs, conv_tail, offset, parts.get("branch")
 
     def coefficients(self, u: torch.Tensor) -> torch.Tensor:
         """The mixing coefficients alpha_ij [B, H, T, T] of this mixer on u [B, T, d_model]: the
         weights of v_j in the output of `mix` at step i (before skip, output norm, gate and
         output projection), from the start of the sequence."""
-        q, k, v, kwargs, _, _ = self._mix_inputs(u)
+        q, k, v, kwargs, _, _, _ = self._mix_inputs(u)
         return coefficients(q, k, v, **kwargs)
+
+    def _norm(self, y: torch.Tensor) -> torch.Tensor:
+        """RMS norm (or mean-centred layer norm) of y [B, T, H, d_v] per head or over the full
+        width H d_v, as the wiring says."""
+        dims = (-1,) if self.wiring.norm_width == "head" else (-2, -1)
+        if self.wiring.norm == "layer":
+            y = y - y.mean(dim=dims, keepdim=True)
+            eps = LAYER_NORM_EPS
+        else:
+            eps = RMS_EPS
+        return y * torch.rsqrt(y.pow(2).mean(dim=dims, keepdim=True) + eps) * self.out_norm_weight
 
     def forward(
         self, u: torch.Tensor, state: MixerState | None = None, return_state: bool = False
@@ -271,51 +243,31 @@ class DSFMixer(nn.Module):
         spec = self.spec
         B, T, _ = u.shape
         H, dv = spec.heads, spec.head_dim
-        q, k, v, kwargs, conv_tail, offset = self._mix_inputs(u, state)
+        q, k, v, kwargs, conv_tail, offset, branch = self._mix_inputs(u, state)
         out = mix(q, k, v, form=self.form, initial_state=None if state is None else state.mix,
                   return_state=return_state, **kwargs)
         y, mix_state = out if return_state else (out, None)
-        if spec.skip:
+        if spec.skip and self.wiring.skip_source == "value":
             y = y + self.D[:, None] * v
+        gate = activation(spec.output_gate, self.gate_proj(u)).reshape(B, T, H, dv) if spec.output_gate != "none" else None
+        if gate is not None and self.wiring.gate_before_norm:
+            y = y * gate
         if spec.output_norm:
-            y = y * torch.rsqrt(y.pow(2).mean(dim=-1, keepdim=True) + 1e-6) * self.out_norm_weight
-        y = y.reshape(B, T, H * dv)
-        if spec.output_gate != "none":
-            y = y * activation(spec.output_gate, self.gate_proj(u))
-        y = self.out_proj(y)
+            y = self._norm(y)
+        if spec.skip and self.wiring.skip_source == "branch":
+            y = y + (self.D * branch).reshape(B, T, H, dv)
+        if gate is not None and not self.wiring.gate_before_norm:
+            y = y * gate
+        y = self.out_proj(y.reshape(B, T, H * dv))
         if return_state:
             return y, MixerState(mix=mix_state, conv=conv_tail, offset=offset + T)
         return y
 
-    def _injection(
-        self, u: torch.Tensor, a: torch.Tensor | None, delta: torch.Tensor | None, beta: torch.Tensor | None, B: int, T: int
-    ) -> torch.Tensor | None:
-        """b_t [B, T, H]; [B, T, H, n] when it depends on a diagonal gate (then folded into k)."""
-        inj, H, n = self.spec.injection, self.spec.heads, self.spec.state_size
-        if inj == "one":
-            return None
-        if inj == "inv_sqrt_n":
-            return u.new_full((B, T, H), 1.0 / math.sqrt(n))
-        if inj == "sigmoid":
-            return torch.sigmoid(self.b_in(u))
-        if inj == "exp":
-            return torch.exp(EXP_GATE_CAP * torch.tanh(self.b_in(u) / EXP_GATE_CAP))
-        if inj == "delta":
-            return delta if delta is not None else F.softplus(self.dt(u))
-        if inj == "beta":
-            return beta
-        if inj == "one_minus_a":
-            return 1.0 - a
-        if inj == "sqrt_one_minus_a2":
-            # clamped so the derivative stays finite as a -> 1
-            return torch.sqrt((1.0 - a * a).clamp_min(1e-6))
-        raise ValueError(f"unknown injection {inj!r}")
-
-    def _eta(self, u: torch.Tensor) -> torch.Tensor:
-        x = self.eta_in(u)
+    def _eta(self, x: torch.Tensor) -> torch.Tensor:
+        pre = self.eta_in(x)
         name = self.spec.eta
         if name == "exp":
-            return x.exp()
+            return pre.exp()
         if name == "softplus":
-            return F.softplus(x)
-        return torch.sigmoid(x)
+            return F.softplus(pre)
+        return torch.sigmoid(pre)

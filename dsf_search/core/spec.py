@@ -15,18 +15,20 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER, NORMALIZATIONS, READOUTS, TRANSITIONS
+from dsf_search.core.gates import GATES as GATE_OPTIONS
+from dsf_search.core.injections import INJECTIONS as INJECTION_OPTIONS
+from dsf_search.core.wiring import DEFAULT_WIRING, HEADWISE_BLOCK, WIRINGS
 
 EIGENVALUES = ("nonnegative", "signed")
 QUERY_SOURCES = ("input", "static", "ones")
 KEY_SOURCES = ("input", "static", "ones", "gate")
 FEATURE_MAPS = ("identity", "elu1", "relu", "silu", "sigmoid")
-GATES = ("mamba", "gla", "sigmoid", "fixed", "rglru", "reversed_sigmoid")
-INJECTIONS = ("one", "inv_sqrt_n", "sigmoid", "delta", "one_minus_a", "sqrt_one_minus_a2", "exp", "beta")
-GATED_INJECTIONS = ("sigmoid", "delta", "exp")
-GATE_DEPENDENT_INJECTIONS = ("one_minus_a", "sqrt_one_minus_a2")
+GATES = GATE_OPTIONS.names()
+INJECTIONS = INJECTION_OPTIONS.names()
+WIRING_CHOICES = WIRINGS.names()
 ETAS = ("exp", "softplus", "sigmoid")
 SCALES = ("one", "inv_sqrt_n")
-OUTPUT_GATES = ("none", "silu", "sigmoid", "gelu")
+OUTPUT_GATES = ("none", "silu", "sigmoid", "gelu", "gelu_tanh")
 CHANNEL_MIXERS = ("none", "mlp", "swiglu")
 NORMS = ("rmsnorm", "layernorm")
 POSITIONALS = ("none", "learned", "rope")
@@ -44,6 +46,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "eta": ETAS,
     "scale": SCALES,
     "output_gate": OUTPUT_GATES,
+    "wiring": WIRING_CHOICES,
     "channel_mixer": CHANNEL_MIXERS,
     "norm": NORMS,
     "positional": POSITIONALS,
@@ -124,6 +127,7 @@ class MixerSpec:
     output_gate: str = "none"
     output_norm: bool = False
     skip: bool = False
+    wiring: str = DEFAULT_WIRING
 
     def __post_init__(self) -> None:
         self.validate()
@@ -140,30 +144,37 @@ class MixerSpec:
         if self.transition == "identity" and self.eigenvalues == "signed":
             raise ValueError(f"{owner}.eigenvalues: 'signed' needs a transition with a gate or Householder part, not 'identity'")
         gated = self.transition in GATED
-        if gated and self.gate == "fixed" and self.eigenvalues == "signed" and self.transition not in HOUSEHOLDER:
-            raise ValueError(f"{owner}.gate: 'fixed' decays are positive; eigenvalues 'signed' needs a learned gate")
-        if gated and self.gate == "fixed" and self.transition in DIAGONAL:
-            raise ValueError(f"{owner}.gate: 'fixed' is a per-head decay (RetNet); use it with a scalar transition, not {self.transition!r}")
-        if self.injection in GATE_DEPENDENT_INJECTIONS and not gated:
+        gate, injection = GATE_OPTIONS[self.gate], INJECTION_OPTIONS[self.injection]
+        if gated and gate.positive_only and self.eigenvalues == "signed" and self.transition not in HOUSEHOLDER:
+            raise ValueError(f"{owner}.gate: {self.gate!r} decays are positive; eigenvalues 'signed' needs a learned gate")
+        if gated and gate.per_head_only and self.transition in DIAGONAL:
+            raise ValueError(f"{owner}.gate: {self.gate!r} is a per-head decay (RetNet); use it with a scalar transition, not {self.transition!r}")
+        if injection.needs_gate and not gated:
             raise ValueError(f"{owner}.injection: {self.injection!r} needs a gated transition (a_t), not {self.transition!r}")
-        if self.injection == "beta" and self.transition not in HOUSEHOLDER:
-            raise ValueError(f"{owner}.injection: 'beta' (b_t = beta_t, the delta rule) needs a Householder transition, not {self.transition!r}")
+        if injection.needs_householder and self.transition not in HOUSEHOLDER:
+            raise ValueError(f"{owner}.injection: {self.injection!r} (b_t = beta_t, the delta rule) needs a Householder transition, not {self.transition!r}")
         if self.key == "gate" and self.transition != "diagonal":
             raise ValueError(f"{owner}.key: 'gate' (k_t = 1 - a_t, HGRN-2) needs transition 'diagonal', not {self.transition!r}")
+        wiring = WIRINGS[self.wiring]
+        if wiring.qk == "headwise" and (self.qk_shared or self.state_size != self.head_dim or self.query != "input"
+                                        or self.key != "input" or (self.heads * self.head_dim) % HEADWISE_BLOCK):
+            raise ValueError(f"{owner}.wiring: {self.wiring!r} maps one branch block by block into q, k and v: it needs "
+                             f"query and key 'input', qk_shared false, state_size = head_dim and heads * head_dim a "
+                             f"multiple of {HEADWISE_BLOCK}")
         if self.key == "gate" and self.eigenvalues == "signed":
             raise ValueError(f"{owner}.key: 'gate' needs nonnegative eigenvalues")
 
     def active_axes(self) -> tuple[str, ...]:
         """The axes that change the model this spec builds (the others are dropped when canonical)."""
         gated = self.transition in GATED
-        learned_gate = gated and self.gate != "fixed"
+        learned_gate = gated and GATE_OPTIONS[self.gate].learned
         qk_learned = self.query in ("input", "static") or self.key in ("input", "static")
         inactive = set()
         if self.transition == "identity":
             inactive.add("eigenvalues")
         if not gated:
             inactive.add("gate")
-        if not (learned_gate or self.transition in HOUSEHOLDER or self.injection in GATED_INJECTIONS
+        if not (learned_gate or self.transition in HOUSEHOLDER or INJECTION_OPTIONS[self.injection].reads_input
                 or self.normalization == "learned" or self.key == "gate"):
             inactive.add("selective")
         if self.normalization != "learned":
@@ -173,8 +184,12 @@ class MixerSpec:
         return tuple(f.name for f in fields(self) if f.name not in inactive)
 
     def canonical(self) -> dict[str, Any]:
-        """Active axes only, in field order."""
-        return {axis: getattr(self, axis) for axis in self.active_axes()}
+        """Active axes only, in field order; `wiring` only when not the default (so the specs of
+        searches made before the axis existed keep their hashes)."""
+        out = {axis: getattr(self, axis) for axis in self.active_axes()}
+        if out.get("wiring") == DEFAULT_WIRING:
+            del out["wiring"]
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -211,9 +226,10 @@ AXIS_DOCS: dict[str, str] = {
     "injection": "b_t: one | inv_sqrt_n | sigmoid | delta (softplus Delta) | one_minus_a | sqrt_one_minus_a2 | exp (input gate) | beta (delta rule, b_t = beta_t)",
     "eta": "learned normalizer eta_t = f(w^T u_t + c): exp | softplus | sigmoid",
     "scale": "score scale c: one | inv_sqrt_n (1/sqrt(n))",
-    "output_gate": "gate on the mixer output: none | silu | sigmoid | gelu",
+    "output_gate": "gate on the mixer output: none | silu | sigmoid | gelu | gelu_tanh (tanh-approximate gelu, Griffin)",
     "output_norm": "per-head RMS norm of the mixer output",
     "skip": "per-head skip connection D v_t (Mamba's D)",
+    "wiring": "input/output path of the mixer (core/wiring.py): " + " | ".join(WIRINGS.names()),
     "vocab_size": "token vocabulary size",
     "d_model": "model width",
     "layers": "one mixer per layer",

@@ -23,7 +23,8 @@ from typing import Any
 
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER, SUM_EPS
 from dsf_search.core.layers import mlp_hidden, swiglu_hidden
-from dsf_search.core.mixer import EXP_GATE_CAP, GLA_TAU, RGLRU_C
+from dsf_search.core.gates import GLA_TAU, RGLRU_C
+from dsf_search.core.injections import EXP_GATE_CAP
 from dsf_search.core.spec import MixerSpec, ModelSpec
 
 # The values of each axis this generator writes code for; an axis missing here must sit at its default.
@@ -40,10 +41,10 @@ MIXER_AXES: dict[str, tuple[Any, ...] | None] = {
     "qk_norm": None, "conv_size": None,
     "gate": ("mamba", "gla", "sigmoid", "fixed", "rglru", "reversed_sigmoid"),
     "selective": None,
-    "injection": ("one", "inv_sqrt_n", "sigmoid", "delta", "one_minus_a", "sqrt_one_minus_a2", "exp", "beta"),
+    "injection": ("one", "inv_sqrt_n", "sigmoid", "delta", "one_minus_a", "sqrt_one_minus_a2", "exp", "exp_clamped", "beta"),
     "eta": ("exp", "softplus", "sigmoid"),
     "scale": ("one", "inv_sqrt_n"),
-    "output_gate": ("none", "silu", "sigmoid", "gelu"),
+    "output_gate": ("none", "silu", "sigmoid", "gelu", "gelu_tanh"),
     "output_norm": None, "skip": None,
 }
 MODEL_AXES: dict[str, tuple[Any, ...] | None] = {
@@ -54,7 +55,8 @@ MODEL_AXES: dict[str, tuple[Any, ...] | None] = {
 
 FEATURE_MAPS = {"identity": "{x}", "elu1": "F.elu({x}) + 1.0", "relu": "F.relu({x})", "silu": "F.silu({x})",
                 "sigmoid": "torch.sigmoid({x})"}
-ACTIVATIONS = {"silu": "F.silu", "sigmoid": "torch.sigmoid", "gelu": "F.gelu"}
+ACTIVATIONS = {"silu": "F.silu({x})", "sigmoid": "torch.sigmoid({x})", "gelu": "F.gelu({x})",
+               "gelu_tanh": "F.gelu({x}, approximate=\"tanh\")"}
 
 
 class Unsupported(ValueError):
@@ -191,7 +193,7 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
                 code.add(body, f"self.lam = nn.Parameter(torch.zeros{gate_shape})  # Lambda of a = sigma(Lambda)^(c r_t)")
     if householder:
         code.add(body, f"self.beta_in = Gate({d_model}, ({H},), selective={sel})  # pre-activation of beta_t")
-    if spec.injection in ("sigmoid", "exp"):
+    if spec.injection in ("sigmoid", "exp", "exp_clamped"):
         code.add(body, f"self.b_in = Gate({d_model}, ({H},), selective={sel})  # pre-activation of b_t")
     if spec.injection == "delta" and not (gated and spec.gate == "mamba"):
         code.add(body, f"self.dt = Gate({d_model}, ({H},), selective={sel})  # Delta_t = softplus(.)")
@@ -275,6 +277,7 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
         "sigmoid": "torch.sigmoid(self.b_in(u))  # b_t = sigmoid(.)",
         "exp": f"torch.exp({_lit(EXP_GATE_CAP)} * torch.tanh(self.b_in(u) / {_lit(EXP_GATE_CAP)}))  "
                f"# exp input gate, soft-capped at {EXP_GATE_CAP:g}",
+        "exp_clamped": f"torch.exp(self.b_in(u).clamp_max({_lit(EXP_GATE_CAP)}))  # exp input gate, clamped at {EXP_GATE_CAP:g}",
         "delta": ("delta  # b_t = Delta_t" if gated and spec.gate == "mamba" else "F.softplus(self.dt(u))  # b_t = Delta_t"),
         "beta": "beta  # the delta rule: b_t = beta_t",
         "one_minus_a": "1.0 - a  # b_t = 1 - a_t",
@@ -359,7 +362,7 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
         code.add(2, "y = y * torch.rsqrt(y.pow(2).mean(dim=-1, keepdim=True) + 1e-6) * self.out_norm_weight")
     code.add(2, f"y = y.reshape(B, T, {H * dv})")
     if spec.output_gate != "none":
-        code.add(2, f"y = y * {ACTIVATIONS[spec.output_gate]}(self.gate_proj(u))")
+        code.add(2, "y = y * " + ACTIVATIONS[spec.output_gate].format(x="self.gate_proj(u)"))
     if linear:
         state_items = ["\"S\": S"] + (["\"z\": z"] if znorm else [])
     else:
@@ -462,7 +465,7 @@ def standalone_source(spec: ModelSpec, title: str, provenance: list[str]) -> str
     body: list[str] = []
     needs_gate = any(
         (layer.transition in GATED and layer.gate != "fixed") or layer.transition in HOUSEHOLDER
-        or layer.injection in ("sigmoid", "exp", "delta") or layer.normalization == "learned"
+        or layer.injection in ("sigmoid", "exp", "exp_clamped", "delta") or layer.normalization == "learned"
         for layer in spec.layers
     )
     if needs_gate:

@@ -94,8 +94,11 @@ def retnet(d: int) -> MixerSpec:
 
     S_t = gamma_h S_{t-1} + k_t v_t^T,  y_t = S_t^T q_t / sqrt(n),
     gamma_h = 1 - 2^(-5-h) fixed per head h; output: per-head RMS norm (torchscale's current form of
-    the paper's GroupNorm), swish gate.
+    the paper's GroupNorm), swish gate: out = W_o (RMSNorm_h(y) o silu(W_g u)). Its recurrence
+    is checked against fla's naive_recurrent_simple_gla (tests/reference).
     DSF: A_t = gamma_h I (LTI scalar), b_t = 1, linear readout, no normalization.
+    Deviations: value width = key width (RetNet: values twice as wide); RoPE stands in for xPos
+    (the rotation without xPos's length-extrapolation decay, which the fixed gamma_h provides).
     """
     H = _heads(d, 16)
     return MixerSpec(transition="scalar", gate="fixed", readout="linear", normalization="none",
@@ -110,7 +113,10 @@ def s4d(d: int) -> MixerSpec:
 
     x_t = exp(Delta A) x_{t-1} + Delta B u_t,  y_t = C^T x_t + D u_t,
     with A = -exp(A_log) (S4D-real init A_n = n), Delta = softplus(const), B, C learned constants.
-    DSF: A_t = diag(exp(-Delta exp(A_log))) constant, b_t = Delta, k = B, q = C, d_v = 1 per head.
+    DSF: A_t = diag(exp(-Delta exp(A_log))) constant, b_t = Delta, k = B, q = C, d_v = 1 per head,
+    u = W_in u (in_proj, one channel per head), out = W_o y. Deviations: real A (S4D-Lin's
+    complex A needs rotations); Euler B (Delta B) instead of zero-order hold; no GLU/activation
+    after the layer (the channel mixer follows in the block).
     """
     return MixerSpec(transition="diagonal", gate="mamba", selective=False, readout="linear",
                      normalization="none", heads=d, state_size=16, head_dim=1, query="static",
@@ -119,88 +125,119 @@ def s4d(d: int) -> MixerSpec:
 
 @_preset()
 def mamba(d: int) -> MixerSpec:
-    """Mamba's selective SSM S6 (Gu & Dao 2023), per channel c of the inner width (expand 2):
+    """Mamba's selective SSM block (Gu & Dao 2023; mamba_simple.Mamba), expand E = 2, N = 16:
 
+    x | z = W_in u (inner width E d each),  x = silu(conv1d(x)) (kernel 4, causal, depthwise),
+    dt | B | C = W_x x (dt of rank R = ceil(d / 16)),  Delta = softplus(W_dt dt + b_dt) per channel,
     h_t[c] = exp(Delta_t[c] A[c]) o h_{t-1}[c] + Delta_t[c] B_t x_t[c],
     y_t[c] = C_t^T h_t[c] + D[c] x_t[c],  out = W_o (y o silu(z)),
-    Delta_t = softplus(W_D u_t + b_D), B_t and C_t projected from the input and shared by all
-    channels, A = -exp(A_log) (S4D-real init), x from a short causal conv + SiLU.
-    DSF: A_t diagonal per head (channel), b_t = Delta_t, k = B, q = C, d_v = 1.
+    A = -exp(A_log) (S4D-real init A_n = n), B_t and C_t shared by all channels, no biases on
+    W_in, W_x, W_o (mamba_simple's defaults). Wiring 'mamba'; checked against Hugging Face's
+    MambaMixer (tests/reference). DSF: A_t diagonal per head (channel), b_t = Delta_t, k = B,
+    q = C, d_v = 1. Deviations: none; W_in's z half is the `gate_proj` module (the same
+    parameters, split in two).
     """
     return MixerSpec(transition="diagonal", gate="mamba", readout="linear", normalization="none",
                      heads=2 * d, state_size=16, head_dim=1, qk_shared=True, injection="delta",
-                     scale="one", conv_size=4, skip=True, output_gate="silu")
+                     scale="one", conv_size=4, skip=True, output_gate="silu", wiring="mamba")
 
 
 @_preset()
 def mamba2(d: int) -> MixerSpec:
-    """Mamba-2 SSD (Dao & Gu 2024), scalar decay per head, B/C shared by all heads:
+    """Mamba-2 SSD block (Dao & Gu 2024; mamba_ssm Mamba2 with one group), expand 2, N = 64,
+    head width P = 64:
 
+    z | xBC | dt = W_in u,  x | B | C = silu(conv1d(xBC)),  Delta_t = softplus(dt_t + b_dt) per head,
     S_t = exp(-Delta_t exp(A_log_h)) S_{t-1} + Delta_t B_t x_t^T,  y_t = S_t^T C_t + D_h x_t,
-    Delta_t = softplus(w^T u_t + b) per head; output RMS-normed per head and gated by silu(z).
-    DSF: A_t = a_t I, b_t = Delta_t, k = B, q = C (shared), expand 2.
+    out = W_o RMSNorm(y o silu(z)) (the gated RMSNorm over the full inner width: norm after
+    the gate, one group). Wiring 'ssd'; checked against Hugging Face's Mamba2Mixer
+    (tests/reference). DSF: A_t = a_t I, b_t = Delta_t, k = B, q = C (shared by all heads).
+    Deviations: the norm's epsilon is 1e-6 (mamba_ssm: 1e-5); no dt clamp (mamba_ssm's default
+    dt_limit is (0, inf), i.e. none); A_log init uniform in [1, 16] as in mamba_ssm.
     """
     H = max(1, 2 * d // 64)
     return MixerSpec(transition="scalar", gate="mamba", readout="linear", normalization="none",
                      heads=H, state_size=64, head_dim=2 * d // H, qk_shared=True, injection="delta",
-                     scale="one", conv_size=4, skip=True, output_norm=True, output_gate="silu")
+                     scale="one", conv_size=4, skip=True, output_norm=True, output_gate="silu", wiring="ssd")
 
 
 @_preset()
 def gla(d: int) -> MixerSpec:
-    """Gated linear attention (Yang et al. 2024), key width d/2, value width d:
+    """Gated linear attention (Yang et al. 2024; fla's GatedLinearAttention), key width d/2,
+    value width d, heads of value width 32:
 
     S_t = diag(alpha_t) S_{t-1} + k_t v_t^T,  y_t = S_t^T q_t / sqrt(n),
-    alpha_t = sigmoid(W u_t + c)^(1/16); output RMS-normed per head and gated by silu.
-    DSF: A_t = diag(alpha_t), b_t = 1, linear readout, no normalization.
+    alpha_t = sigmoid(W_a u_t + c)^(1/16);  out = W_o (RMSNorm_h(y) o silu(W_g u)),
+    q, k, v linear maps of u (no short conv, no feature map, fla's defaults). Its recurrence is
+    checked against fla's naive_recurrent_gla (tests/reference). DSF: A_t = diag(alpha_t),
+    b_t = 1. Deviation: fla projects the gate through a rank-16 bottleneck (d -> 16 -> n H);
+    here W_a is full rank (the core's gate inputs are dense projections).
     """
     H = _heads(d, 32)
     return MixerSpec(transition="diagonal", gate="gla", readout="linear", normalization="none",
                      heads=H, state_size=max(1, d // (2 * H)), head_dim=d // H, scale="inv_sqrt_n",
                      output_norm=True, output_gate="silu")
 
-
 @_preset()
 def hgrn2(d: int) -> MixerSpec:
-    """HGRN-2 (Qin et al. 2024), state expansion by an outer product, forget gate tied to the key:
+    """HGRN-2 (Qin et al. 2024; fla's HGRN2Attention), state expansion by an outer product,
+    forget gate tied to the key:
 
-    S_t = diag(f_t) S_{t-1} + (1 - f_t) v_t^T,  y_t = S_t^T q_t,
-    f_t = sigmoid(W_f u_t + c) (the learned layer-wise lower bound of the paper is not included).
-    DSF: A_t = diag(f_t), k_t = 1 - f_t, b_t = 1; output RMS-normed per head and gated.
+    q = silu(W_q u),  f_t = sigmoid(W_f u_t + c),  k_t = 1 - f_t,  v = W_i u,
+    S_t = diag(f_t) S_{t-1} + k_t v_t^T,  y_t = S_t^T q_t,  out = W_o RMSNorm(y) (one RMS norm
+    over the full width, no output gate), no short conv. Wiring 'fused_full_norm'; its
+    recurrence is checked against fla's GLA recurrence with k = 1 - f (tests/reference).
+    DSF: A_t = diag(f_t), k_t = 1 - f_t, b_t = 1. Deviations: state expansion 16 per head
+    (fla: 128; a size); no score scale, as in the paper (fla's kernel call leaves its default
+    1/sqrt(n)); the learned layer-wise lower bound of the forget gate is not included (it
+    couples the layers); f has a bias (fla: none, n H extra parameters).
     """
     H = _heads(d, 16)
     return MixerSpec(transition="diagonal", gate="sigmoid", key="gate", readout="linear",
                      normalization="none", heads=H, state_size=16, head_dim=d // H, scale="one",
-                     output_norm=True, output_gate="silu")
-
+                     feature_map="silu", output_norm=True, wiring="fused_full_norm")
 
 @_preset()
 def mlstm(d: int) -> MixerSpec:
-    """mLSTM of xLSTM (Beck et al. 2024), unstabilized form with a soft-capped exp input gate:
+    """The mLSTM layer of xLSTM (Beck et al. 2024; the `xlstm` package's mLSTMLayer), expand 2,
+    4 heads, per head h (n = d_v = 2d / 4):
 
-    C_t = f_t C_{t-1} + i_t k_t v_t^T,  n_t = f_t n_{t-1} + i_t k_t,
-    h_t = C_t^T q_t / max(|n_t^T q_t|, 1) with k scaled by 1/sqrt(n),
-    f_t = sigmoid(w_f^T u_t + c_f), i_t = exp(15 tanh((w_i^T u_t + c_i) / 15)), output o_t-gated.
-    DSF: A_t = f_t I, b_t = i_t, linear readout, eta = maxabs.
+    x | z = W_up u,  c = silu(conv1d(x)) (kernel 4),  q = W_q c, k = W_k c, v = W_v x (block-
+    diagonal maps in blocks of 4 channels),  i_t = exp(w_i^T [q|k|v]_t + b_i),
+    f_t = sigmoid(w_f^T [q|k|v]_t + b_f),
+    C_t = f_t C_{t-1} + i_t (k_t / sqrt(n)) v_t^T,  n_t = f_t n_{t-1} + i_t k_t / sqrt(n),
+    h_t = C_t^T q_t / max(|n_t^T q_t|, 1),  out = W_down ((LayerNorm_h(h) + s o c) o silu(z)),
+    LayerNorm per head (weight only), s a learned skip per channel. Wiring 'xlstm'; checked
+    against xlstm's mLSTMLayer (tests/reference). DSF: A_t = f_t I, b_t = i_t, eta = maxabs.
+    Deviations: the input-gate pre-activation is clamped at 15 (injection 'exp_clamped'),
+    because the core's forms carry no max-stabilizer (xLSTM's stabilizer cancels exactly, so
+    below the clamp the output is the same); no 1e-6 added to the normalizer.
     """
-    H = _heads(d, 16)
+    H = 4 if 2 * d % 16 == 0 else 1
     return MixerSpec(transition="scalar", gate="sigmoid", readout="linear", normalization="maxabs",
-                     heads=H, state_size=d // H, head_dim=d // H, injection="exp", scale="inv_sqrt_n",
-                     conv_size=4, output_norm=True, output_gate="sigmoid")
+                     heads=H, state_size=2 * d // H, head_dim=2 * d // H, injection="exp_clamped",
+                     scale="inv_sqrt_n", conv_size=4, output_norm=True, output_gate="silu", skip=True,
+                     wiring="xlstm")
 
 
 @_preset()
 def rg_lru(d: int) -> MixerSpec:
-    """RG-LRU of Griffin/Hawk (De et al. 2024), one unit per channel:
+    """Griffin/Hawk recurrent block with the RG-LRU (De et al. 2024), lru width = d:
 
-    h_t = a_t o h_{t-1} + sqrt(1 - a_t^2) o (i_t o x_t),
-    a_t = sigma(Lambda)^(8 r_t), r_t = sigma(W_a u_t + b_a), i_t = sigma(W_x u_t + b_x);
-    x from a short causal conv, output gated by gelu.
-    DSF: A_t = a_t (per channel, n = 1), b_t = sqrt(1 - a_t^2), k_t = i_t, q_t = 1, d_v = 1.
+    y = gelu(W_y u + b_y),  x = conv1d(W_x u + b_x) (kernel 4, causal, depthwise, no activation),
+    r_t = sigma(W_a x_t + b_a),  i_t = sigma(W_i x_t + b_i),  a_t = sigma(Lambda)^(8 r_t),
+    h_t = a_t o h_{t-1} + sqrt(1 - a_t^2) o (i_t o x_t)  (at the sequence's first token the
+    multiplier is 1: h_0 = i_0 o x_0),  out = W_o (h o y) + b_o, gelu the tanh approximation.
+    Wiring 'griffin'; checked against Hugging Face's RecurrentGemmaRecurrentBlock
+    (tests/reference). DSF: A_t = a_t (per channel, n = 1), b_t = sqrt(1 - a_t^2), k_t = i_t,
+    q_t = 1, d_v = 1. Deviation: Griffin's gate matrices W_a, W_i are block-diagonal over its
+    heads; here they are dense (Griffin with one block, the reference's num_attention_heads = 1),
+    because the core's gate inputs are dense projections.
     """
     return MixerSpec(transition="scalar", gate="rglru", readout="linear", normalization="none",
                      heads=d, state_size=1, head_dim=1, query="ones", key="input", feature_map="sigmoid",
-                     injection="sqrt_one_minus_a2", scale="one", conv_size=4, output_gate="gelu")
+                     injection="sqrt_one_minus_a2", scale="one", conv_size=4, output_gate="gelu_tanh",
+                     wiring="griffin")
 
 
 @_preset()
@@ -209,7 +246,10 @@ def deltanet(d: int) -> MixerSpec:
 
     S_t = (I - beta_t k_t k_t^T) S_{t-1} + beta_t k_t v_t^T,  y_t = S_t^T q_t / sqrt(n),
     beta_t = sigmoid(w^T u_t + c) in [0, 1], q and k = L2-normalized silu(conv(W x)) (the short
-    conv ends in SiLU, as in fla). DSF: A_t = I - beta_t k_t k_t^T, b_t = beta_t.
+    conv ends in SiLU, as in fla), v = silu(conv(W_v u)); out = W_o RMSNorm_h(y) (fla's DeltaNet
+    with its defaults: no output gate). Its recurrence is checked against fla's
+    delta_rule_recurrence (tests/reference). DSF: A_t = I - beta_t k_t k_t^T, b_t = beta_t.
+    Deviations: beta has a bias (fla: none); heads of width 16 (a size).
     """
     H = _heads(d, 16)
     return MixerSpec(transition="householder", readout="linear", normalization="none", heads=H,
@@ -223,7 +263,11 @@ def gated_deltanet(d: int) -> MixerSpec:
 
     S_t = alpha_t (I - beta_t k_t k_t^T) S_{t-1} + beta_t k_t v_t^T,  y_t = S_t^T q_t / sqrt(n),
     alpha_t = exp(-softplus(w^T u_t + b) exp(A_log)) (Mamba-2's gate), beta_t = sigmoid(.).
-    DSF: A_t = (I - beta_t k_t k_t^T) alpha_t, b_t = beta_t; output normed and silu-gated.
+    q, k = L2-normalized silu(conv(W u)), v = silu(conv(W_v u)), out = W_o (RMSNorm_h(y) o
+    silu(W_g u)) (fla's GatedDeltaNet). Its recurrence is checked against fla's
+    naive_recurrent_gated_delta_rule (tests/reference).
+    DSF: A_t = (I - beta_t k_t k_t^T) alpha_t, b_t = beta_t. Deviations: beta has a bias (fla:
+    none); value width = key width (fla expands v by 2) and heads of width 16 (sizes).
     """
     H = _heads(d, 16)
     return MixerSpec(transition="householder_scalar", gate="mamba", readout="linear",
@@ -249,18 +293,22 @@ def deltanet_signed(d: int) -> MixerSpec:
 
 @_preset()
 def kda(d: int) -> MixerSpec:
-    """Kimi Delta Attention (Kimi Team 2025): the gated delta rule with a per-channel gate,
+    """Kimi Delta Attention (Kimi Team 2025; fla's KimiDeltaAttention): the gated delta rule with
+    a per-channel gate,
 
     S_t = (I - beta_t k_t k_t^T) diag(alpha_t) S_{t-1} + beta_t k_t v_t^T,  y_t = S_t^T q_t / sqrt(n),
-    alpha_t = sigmoid(W u_t + c)^(1/16) per channel (GLA-style), beta_t = sigmoid(.).
-    DSF: A_t = (I - beta_t k_t k_t^T) diag(alpha_t), b_t = beta_t.
+    alpha_t = exp(-exp(A_log_h) softplus(W_f u_t + b_f)) per key channel (A_log per head),
+    beta_t = sigmoid(w_b^T u_t + c), q, k = L2-normalized silu(conv(W u)), v = silu(conv(W_v u));
+    out = W_o (RMSNorm_h(y) o sigmoid(W_g u)). Its recurrence is checked against fla's
+    naive_recurrent_kda (tests/reference). DSF: A_t = (I - beta_t k_t k_t^T) diag(alpha_t),
+    b_t = beta_t. Deviations: W_f and W_g are full rank (fla: a bottleneck of width d_v);
+    beta has a bias (fla: none); heads of width 16 (a size).
     """
     H = _heads(d, 16)
-    return MixerSpec(transition="householder_diagonal", gate="gla", readout="linear",
+    return MixerSpec(transition="householder_diagonal", gate="kda", readout="linear",
                      normalization="none", heads=H, state_size=d // H, head_dim=d // H,
                      feature_map="identity", qk_norm=True, injection="beta", scale="inv_sqrt_n",
-                     conv_size=4, output_norm=True, output_gate="silu")
-
+                     conv_size=4, output_norm=True, output_gate="sigmoid")
 
 @_preset()
 def qlstm(d: int) -> MixerSpec:

@@ -21,7 +21,9 @@ Format (every key but ``name`` optional; ``tasks`` or ``efficiency`` must be pre
       batch_size: 64
       max_steps: 500          # or epochs: N (passes over the train split); not both
       lr: [1.0e-3, 3.0e-3]    # a number or a grid; the best test accuracy over the grid counts
-      weight_decay: [0.0, 0.1]
+      weight_decay: [0.0, 0.1]  # AdamW, on weight matrices, conv kernels and embeddings only: never on
+                                # biases, norm gains, A_log / Lambda / decay exponents, Delta's bias or
+                                # the skip D (the Mamba/Griffin/xLSTM recipes; evaluate/train.py `decays`)
       warmup_fraction: 0.05   # linear warmup over this fraction of the steps, then cosine
       min_lr: 1.0e-6          # cosine floor
       grad_clip: 1.0          # max global gradient norm (0 = off)
@@ -54,6 +56,8 @@ import yaml
 
 from dsf_search.core.spec import ModelSpec
 from dsf_search.errors import InputError
+from dsf_search.grammar import error_line, error_text, read_yaml_file, scan_yaml
+from dsf_search.grammar.limits import SIZE_CEILINGS
 from dsf_search.tasks import TASKS, make_task
 
 MAXIMIZE, MINIMIZE = "maximize", "minimize"
@@ -71,6 +75,8 @@ EFFICIENCY_METRICS: dict[str, str] = {
 }
 COST_METRICS: dict[str, str] = {"params": MINIMIZE, "state_bytes": MINIMIZE, "flops_per_token": MINIMIZE}
 DEFAULT_COST_LENGTH = 2048
+MAX_COST_LENGTH = 2**31  # tokens of context an analytic cost may assume
+MAX_LENGTH = 1 << 24  # tokens (and batch sizes, steps) of an efficiency measurement
 
 # model_defaults keys: the ModelSpec fields a protocol may impose, plus n_layers.
 MODEL_DEFAULT_TYPES: dict[str, type] = {
@@ -208,22 +214,22 @@ def load_protocol(path: str | Path) -> Protocol:
         ProtocolError: the file is missing, not YAML, or malformed (every problem, file:line).
     """
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise ProtocolError([f"{path}: cannot read protocol: {err.strerror or err}"]) from None
+    text, flaw = read_yaml_file(path)
+    if text is None:
+        raise ProtocolError([f"{path}:{flaw.line}: <top>: cannot read protocol: {flaw.message}"])
     return parse_protocol(text, source=str(path), base_dir=path.parent)
 
 
 def parse_protocol(text: str, source: str = "<string>", base_dir: Path | None = None) -> Protocol:
     """Validate protocol YAML ``text``; ``source`` names it in errors, ``base_dir`` anchors
     relative file parameters (byte_lm's ``path``)."""
+    flaws = scan_yaml(text)
+    if flaws:
+        raise ProtocolError([f"{source}:{f.line}: {f.path or '<top>'}: {f.message}" for f in flaws])
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        raise ProtocolError([f"{where}: not valid YAML: {getattr(err, 'problem', None) or err}"]) from None
+        raise ProtocolError([f"{source}:{error_line(err, text)}: <top>: not valid YAML: {error_text(err)}"]) from None
     reader = _Reader(source, base_dir or Path("."))
     protocol = reader.protocol(root)
     if reader.errors or protocol is None:
@@ -248,9 +254,13 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 
 
 def _python(node: _Node) -> Any:
+    """The value `safe_load` gives; for a scalar that cannot be constructed (a date like
+    2024-13-45, an integer of 5,000 digits) the text as written, which the checks then refuse."""
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_document(node)
+    except (yaml.YAMLError, ValueError, OverflowError):
+        return node.value if isinstance(node, yaml.ScalarNode) else _Invalid
     finally:
         loader.dispose()
 
@@ -299,7 +309,8 @@ class _Reader:
         if isinstance(node, yaml.SequenceNode):
             return "a list" if node.value else "an empty list"
         value = _python(node)
-        return f"{type(value).__name__} {value!r}"
+        shown = repr(value)
+        return f"{type(value).__name__} {shown if len(shown) <= 60 else shown[:50] + '...' + shown[-6:]}"
 
     def scalar(self, node: _Node, key: str, kind: type, *, optional: bool = False,
                check: Callable[[Any], str | None] | None = None) -> Any:
@@ -367,7 +378,7 @@ class _Reader:
         if "tasks" in pairs:
             values["tasks"] = self.tasks(pairs["tasks"][1], training)
         if "cost_length" in pairs:
-            values["cost_length"] = self.scalar(pairs["cost_length"][1], "cost_length", int, check=_at_least(1))
+            values["cost_length"] = self.scalar(pairs["cost_length"][1], "cost_length", int, check=_within(1, MAX_COST_LENGTH))
         elif isinstance(values.get("efficiency"), EfficiencyConfig):
             values["cost_length"] = values["efficiency"].context_length
         if "tasks" not in pairs and "efficiency" not in pairs:
@@ -393,7 +404,7 @@ class _Reader:
             return _Invalid
         values = {}
         for name, (_, value_node) in pairs.items():
-            check = _at_least(1) if MODEL_DEFAULT_TYPES[name] is int else None
+            check = _within(1 if MODEL_DEFAULT_TYPES[name] is int else 0, SIZE_CEILINGS[name]) if name in SIZE_CEILINGS else None
             values[name] = self.scalar(value_node, f"model_defaults.{name}", MODEL_DEFAULT_TYPES[name], check=check)
         if _Invalid in values.values():
             return _Invalid
@@ -412,7 +423,8 @@ class _Reader:
         pairs = self.mapping(node, "efficiency", _EFFICIENCY_KEYS)
         if pairs is None:
             return _Invalid
-        values = {name: self.scalar(v, f"efficiency.{name}", int, check=_at_least(1)) for name, (_, v) in pairs.items()}
+        values = {name: self.scalar(v, f"efficiency.{name}", int, check=_within(1, MAX_LENGTH))
+                  for name, (_, v) in pairs.items()}
         return _Invalid if _Invalid in values.values() else EfficiencyConfig(**values)
 
     def training(self, node: _Node, key: str, base: TrainConfig) -> Any:
@@ -571,6 +583,13 @@ def _positive(value: float) -> str | None:
 def _at_least(low: float) -> Callable[[float], str | None]:
     def check(value: float) -> str | None:
         return None if value >= low else f"must be >= {low}, got {value}"
+
+    return check
+
+
+def _within(low: float, high: float) -> Callable[[float], str | None]:
+    def check(value: float) -> str | None:
+        return None if low <= value <= high else f"must be in [{low:g}, {high:g}], got {value:g}"
 
     return check
 

@@ -34,10 +34,23 @@ def lr_at(step: int, steps: int, peak: float, warmup: int, min_lr: float) -> flo
     return floor + 0.5 * (peak - floor) * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
+# Parameters that keep their scale whatever their shape (mixer.py names them).
+NO_WEIGHT_DECAY = frozenset({"A_log", "lam", "forget_exponent", "D", "out_norm_weight"})
+
+
+def decays(name: str, p: torch.nn.Parameter) -> bool:
+    """Whether the parameter `name` gets weight decay: weight matrices, conv kernels and the
+    embeddings do (as in the Mamba, Griffin and xLSTM recipes); biases, norm gains, the decay
+    parameters of the transition (A_log, Griffin's Lambda, the reversed-sigmoid exponent),
+    Delta's bias and the skip D do not, whatever their shape."""
+    return p.dim() >= 2 and name.rsplit(".", 1)[-1] not in NO_WEIGHT_DECAY
+
+
 def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float, betas: tuple[float, float]) -> torch.optim.AdamW:
-    """AdamW that decays matrices only: norm gains, biases and per-head gate constants keep their scale."""
-    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
-    keep = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
+    """AdamW with two parameter groups: `decays` ones at `weight_decay`, the others at 0."""
+    named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    decay = [p for name, p in named if decays(name, p)]
+    keep = [p for name, p in named if not decays(name, p)]
     groups = [{"params": decay, "weight_decay": weight_decay}, {"params": keep, "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=lr, betas=betas)
 

@@ -9,7 +9,7 @@ import optuna
 from dsf_search.errors import InputError
 from dsf_search.results.matches import unknown
 from dsf_search.search import attrs as A
-from dsf_search.search.storage import DEFAULT_ROOT, JOURNAL_NAME, is_embedded, journal_path, open_storage, study_names
+from dsf_search.search.storage import DEFAULT_ROOT, JOURNAL_NAME, is_embedded, journal_path, open_storage, redact, study_names
 
 
 def embedded_studies(root: str | Path = DEFAULT_ROOT) -> list[str]:
@@ -34,7 +34,7 @@ def load_study(study: str, storage: str | None = None, root: str | Path = DEFAUL
     try:
         return optuna.load_study(study_name=study, storage=handle)
     except KeyError:
-        raise unknown("study", study, study_names(handle), f"in {storage or journal_path(study, root)}") from None
+        raise unknown("study", study, study_names(handle), f"in {redact(storage) or journal_path(study, root)}") from None
 
 
 def objectives_of(study: optuna.Study) -> dict[str, str]:

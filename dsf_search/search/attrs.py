@@ -4,10 +4,12 @@ User attributes of a trial:
     spec (canonical ModelSpec dict), hash, architecture (seed name, if a seed), cost (analytic
     costs), findings (design-principle findings), constraints, metrics, tasks (per-task rows),
     timings, device, node, seed, versions, status, failure (reason), failure_kind,
-    duplicate_of (trial number whose result was reused), requeued_from, weights (task -> path of
-    the trained weights kept under the study's folder, see search/artifacts.py).
-Study user attributes: space (file, name, hash of the file text), settings (the resolved run
-settings, so `resume` needs only the study name), seeds_enqueued.
+    duplicate_of (trial number whose result was reused), requeued_from, kept_from (the trial
+    whose result this one keeps: it was finished by another driver, or its storage write failed),
+    weights (task -> path of the trained weights kept under the study's folder, see search/artifacts.py).
+Study user attributes: space (file as an absolute path, name, objectives, the file's text),
+settings (the resolved run settings with absolute paths and the storage URL's password
+redacted, so `resume` needs only the study name), seeds_enqueued.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ SPEC, HASH, ARCHITECTURE, COST, FINDINGS, CONSTRAINTS = "spec", "hash", "archite
 METRICS, TASKS, TIMINGS, DEVICE, NODE, SEED, VERSIONS = "metrics", "tasks", "timings", "device", "node", "seed", "versions"
 STATUS, FAILURE, FAILURE_KIND, DUPLICATE_OF, REQUEUED_FROM = "status", "failure", "failure_kind", "duplicate_of", "requeued_from"
 WEIGHTS = "weights"  # task -> path of the kept trained weights, relative to the study's folder
+KEPT_FROM = "kept_from"
 
 STUDY_SPACE, STUDY_SETTINGS, STUDY_SEEDS_ENQUEUED = "space", "settings", "seeds_enqueued"
 

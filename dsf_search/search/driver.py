@@ -7,6 +7,8 @@ identical spec (same canonical hash: told to Optuna with the known values, so th
 learns, but not counted toward the target of distinct architectures), otherwise dispatch it;
 tell Optuna each outcome with its attributes. The study (the storage) is the source of truth: a killed driver leaves its
 finished trials there, and the next run marks the orphans failed and re-queues them.
+Failures are booked per spec hash and bound the search (failures.py); outcomes go through the
+recorder (recording.py); Ctrl-C and SIGTERM stop it between storage writes (signals.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import shlex
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -29,16 +33,18 @@ from dsf_search.search import attrs as A
 from dsf_search.search.artifacts import save_weights
 from dsf_search.search.eta import Eta
 from dsf_search.search.executor import RayExecutor, SerialExecutor, start_ray
+from dsf_search.search.failures import FailureBook
 from dsf_search.search.lock import DriverLock
 from dsf_search.search.progress import ProgressLine
+from dsf_search.search.recording import Recorder, unsaved_path
 from dsf_search.search.resources import check_fits, local_offer, ray_offer
+from dsf_search.search.resume import recorded_space, resume_settings
 from dsf_search.search.samplers import make_sampler
-from dsf_search.search.storage import DEFAULT_ROOT, is_embedded, open_storage, study_dir
+from dsf_search.search.signals import Interrupted, StopSignals
+from dsf_search.search.storage import DEFAULT_ROOT, journal_file, open_storage, redact, study_dir
 from dsf_search.search.worker import EvaluateFn, Job
 from dsf_search.space import Space, load_space
 
-# Kinds of failure whose result is reused for an identical spec (deterministic ones only).
-REUSABLE_FAILURES = ("diverged", "error")
 # The driver kills a worker that has not answered after timeout * HARD_TIMEOUT_FACTOR + grace
 # (the evaluation checks its own budget; this catches a stuck kernel or a hung worker).
 HARD_TIMEOUT_FACTOR, HARD_TIMEOUT_GRACE_S = 1.5, 20.0
@@ -65,7 +71,14 @@ class RunSettings:
     executor: str = "ray"
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The settings as recorded on the study: the storage URL's password redacted."""
+        return {**dataclasses.asdict(self), "storage": redact(self.storage)}
+
+    @property
+    def where(self) -> str:
+        """The storage, printable (a journal path, or the URL with its password redacted)."""
+        journal = journal_file(self.storage, self.study, self.root)
+        return str(journal) if journal is not None else redact(self.storage)
 
 
 @dataclass
@@ -82,6 +95,7 @@ class Summary:
     elapsed_s: float
     exhausted: bool = False
     objectives: dict[str, str] = field(default_factory=dict)
+    stopped: str = ""  # why the search stopped short of its target (max_failures), else ""
 
 
 def resolve_settings(space: Space, space_path: str, *, study: str | None = None, trials: int | None = None,
@@ -105,20 +119,20 @@ def resolve_settings(space: Space, space_path: str, *, study: str | None = None,
     if cpus <= 0 or gpus < 0:
         raise InputError("--cpus-per-trial must be > 0 and --gpus-per-trial >= 0")
     return RunSettings(
-        space=str(space_path), study=study or space.name, trials=int(trials), parallel=int(parallel),
+        space=str(Path(space_path).resolve()), study=study or space.name, trials=int(trials), parallel=int(parallel),
         storage=storage, address=address, cpus_per_trial=cpus, gpus_per_trial=gpus, device=device,
         sampler=sampler or space.search.sampler, seed=space.search.seed if seed is None else seed,
-        root=str(root), executor=executor,
+        root=str(Path(root).resolve()), executor=executor,
     )
 
 
 def _space_record(space: Space) -> dict[str, Any]:
-    return {"file": str(space.file), "path": str(Path(space.file).resolve()), "name": space.name,
-            "objectives": dict(space.objectives), "text": Path(space.file).read_text()}
+    return {"file": str(Path(space.file).resolve()), "name": space.name, "objectives": dict(space.objectives),
+            "text": Path(space.file).read_text()}
 
 
 class Driver:
-    """Runs one search to its target number of COMPLETE trials (see the module docstring)."""
+    """Runs one search to its target number of distinct COMPLETE architectures (see the module docstring)."""
 
     def __init__(self, settings: RunSettings, space: Space, evaluate_fn: EvaluateFn | None = None,
                  out: TextIO = sys.stderr, show_progress: bool = True):
@@ -131,21 +145,29 @@ class Driver:
         self.inflight: dict[str, int] = {}
         self.parked: dict[str, list[Trial]] = {}
         self.done_by_hash: dict[str, optuna.trial.FrozenTrial] = {}
-        self.counts = {"complete": 0, "failed": 0, "infeasible": 0, "reused": 0}
         self.infeasible_hashes: set[str] = set()
+        self.counts = {"complete": 0, "failed": 0, "infeasible": 0, "reused": 0}
+        self.failures = FailureBook(space.search.max_failures)
+        self.signals = StopSignals()
+        self.recorder: Recorder | None = None
         self.size: int | None = None
         self.slots = 1
         self.durations: list[float] = []
 
     # --- set-up ------------------------------------------------------------------------------
 
-    def _open_study(self) -> optuna.Study:
+    def _open_study(self, lock: DriverLock) -> optuna.Study:
+        """Open (or create) the study; for a database URL, claim its heartbeat before writing."""
         s = self.settings
         storage = open_storage(s.storage, s.study, s.root)
         directions = [self.space.objectives[name] for name in self.objectives]
         sampler = make_sampler(s.sampler, s.seed, len(directions), s.parallel)
-        study = optuna.create_study(study_name=s.study, storage=storage, directions=directions,
-                                    sampler=sampler, load_if_exists=True)
+        try:
+            study = optuna.load_study(study_name=s.study, storage=storage, sampler=sampler)
+        except KeyError:
+            study = optuna.create_study(study_name=s.study, storage=storage, directions=directions,
+                                        sampler=sampler, load_if_exists=True)
+        lock.claim(study)
         previous = study.user_attrs.get(A.STUDY_SPACE)
         if previous and previous.get("objectives") != dict(self.space.objectives):
             raise InputError(
@@ -155,8 +177,18 @@ class Driver:
         return study
 
     def _recover_orphans(self, study: optuna.Study) -> int:
-        """RUNNING trials have no live driver (we hold the lock): fail them and re-queue them."""
-        orphans = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        """RUNNING trials have no live driver (we hold the lock). One whose evaluation had finished
+        (its metrics were written, the closing record was lost) is completed from its metrics;
+        the others are failed and re-queued. Returns how many were re-queued."""
+        orphans = []
+        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            values, _ = self._values({"status": t.user_attrs.get(A.STATUS), "metrics": t.user_attrs.get(A.METRICS, {})})
+            if values is None:
+                orphans.append(t)
+                continue
+            study._storage.set_trial_state_values(t._trial_id, TrialState.COMPLETE, values)
+            print(f"trial {t.number} had finished its evaluation but not its record; completed it from its metrics",
+                  file=self.out)
         for t in orphans:
             study._storage.set_trial_user_attr(t._trial_id, A.FAILURE, "orphaned: the driver stopped before this trial finished; re-queued")
             study._storage.set_trial_user_attr(t._trial_id, A.FAILURE_KIND, "orphaned")
@@ -195,17 +227,20 @@ class Driver:
                     self.done_by_hash[h] = t
             elif t.state == TrialState.FAIL:
                 self.counts["reused" if A.DUPLICATE_OF in t.user_attrs else "failed"] += 1
-                if h and t.user_attrs.get(A.FAILURE_KIND) in REUSABLE_FAILURES and h not in self.done_by_hash:
-                    self.done_by_hash[h] = t
             elif t.state == TrialState.PRUNED:
                 self.counts["infeasible"] += 1
                 if h:
                     self.infeasible_hashes.add(h)
+        self.failures.load(study.get_trials(deepcopy=False))
+        for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+            h = t.user_attrs.get(A.HASH)
+            if h and h not in self.done_by_hash and self.failures.settled(h):
+                self.done_by_hash[h] = t
 
     def _opening(self, target: int) -> str:
         """The run's first line: what is searched, judged, stored and who evaluates."""
         s = self.settings
-        storage = s.storage or str(study_dir(s.study, s.root) / "journal.log")
+        storage = redact(s.storage) if s.storage else str(study_dir(s.study, s.root) / "journal.log")
         if s.executor == "serial":
             executor = "serial (in this process)"
         elif s.address or os.environ.get("RAY_ADDRESS"):
@@ -252,6 +287,8 @@ class Driver:
             eta.prior_s = estimate_trial(spec, protocol, device="cpu", seed=s.seed).seconds
         elif protocol.timeout_s:
             eta.prior_s, eta.prior_is_bound = protocol.timeout_s, True
+        for seconds in self.durations:
+            eta.add(seconds)
         return eta
 
     def _executor(self):
@@ -260,6 +297,7 @@ class Driver:
             return SerialExecutor(self.evaluate_fn)
         started = start_ray(s.address, num_cpus=None if s.address else os.cpu_count())
         self._started_ray = started
+        self.signals.install()  # ray.init replaces the SIGTERM handler with one that aborts
         timeout = self.space.protocol.timeout_s
         hard = (timeout * HARD_TIMEOUT_FACTOR + HARD_TIMEOUT_GRACE_S) if timeout else float("inf")
         return RayExecutor(s.parallel, s.cpus_per_trial, s.gpus_per_trial, hard, self.evaluate_fn)
@@ -271,11 +309,12 @@ class Driver:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         start = time.monotonic()
         self._check_resources()
-        study = self._open_study()
-        lock = DriverLock(study_dir(s.study, s.root) / "driver.lock", study, shared=not is_embedded(s.storage))
-        with lock:
+        with DriverLock(s.storage, s.study, s.root) as lock, self.signals:
+            study = self._open_study(lock)
             study.set_user_attr(A.STUDY_SPACE, _space_record(self.space))
             study.set_user_attr(A.STUDY_SETTINGS, s.to_dict())
+            self.recorder = Recorder(study, unsaved_path(s.storage, s.study, s.root), self.out)
+            self.recorder.replay()
             orphans = self._recover_orphans(study)
             if orphans:
                 print(f"recovered {orphans} trial(s) left running by a stopped driver; re-queued them", file=self.out)
@@ -291,63 +330,73 @@ class Driver:
                 print(f"{self.counts['complete']} of {target} complete; pass --trials N (N > {target}) to continue",
                       file=self.out)
             self.eta = self._eta()
-            for seconds in self.durations:
-                self.eta.add(seconds)
             progress = ProgressLine(self.out, target, self.objectives, [self.space.objectives[o] for o in self.objectives],
                                     enabled=self.show_progress)
             executor = self._executor()
-            exhausted = False
+            exhausted, stopped = False, ""
             try:
-                exhausted = self._loop(study, executor, target, progress, start)
-            except KeyboardInterrupt:
-                self._interrupt(study, executor)
-                raise
+                exhausted, stopped = self._loop(study, executor, target, progress, start, size)
+            except KeyboardInterrupt as err:
+                with self.signals.critical():
+                    requeued = self._interrupt(study, executor)
+                signum = getattr(err, "signum", None) or self.signals.received or signal.SIGINT
+                raise Interrupted(signum, f"{signal.Signals(signum).name}: stopped; {requeued} trial(s) in flight were "
+                                          f"re-queued. Continue with: {self._resume_command()}") from None
             finally:
                 executor.shutdown()
                 progress.close()
-        return Summary(s.study, s.storage or str(study_dir(s.study, s.root) / "journal.log"), self.counts["complete"],
-                       self.counts["failed"], self.counts["infeasible"], self.counts["reused"], target,
-                       time.monotonic() - start, exhausted, dict(self.space.objectives))
+        return Summary(s.study, s.where, self.counts["complete"], self.counts["failed"], self.counts["infeasible"],
+                       self.counts["reused"], target, time.monotonic() - start, exhausted, dict(self.space.objectives),
+                       stopped)
 
-    def _covered(self) -> bool:
-        """Every candidate of a finite space is settled (done, reusable failure, infeasible) or in flight."""
-        if self.size is None:
-            return False
-        return len(set(self.done_by_hash) | self.infeasible_hashes | set(self.inflight)) >= self.size
+    def _resume_command(self) -> str:
+        s = self.settings
+        storage = f" --storage {shlex.quote(redact(s.storage))}" if s.storage else ""
+        return f"dsf-search resume {shlex.quote(s.study)} --root {shlex.quote(s.root)}{storage}"
 
-    def _loop(self, study: optuna.Study, executor, target: int, progress: ProgressLine, start: float) -> bool:
-        """Run to `target` distinct complete architectures: a repeat of an evaluated spec is told to
-        Optuna with the known values (so the sampler learns) and asked again, bounded by MAX_IDLE_ASKS."""
+    def _loop(self, study: optuna.Study, executor, target: int, progress: ProgressLine, start: float,
+              size: int | None) -> tuple[bool, str]:
+        """Run until the target is reached (False, ""), the space is exhausted (True, "") or too
+        many evaluations in a row failed (False, why)."""
         idle_asks = 0
         while True:
-            running = len(executor.running())
-            in_flight = running + sum(len(v) for v in self.parked.values())
+            in_flight = len(executor.running()) + sum(len(v) for v in self.parked.values())
             if self.counts["complete"] >= target and in_flight == 0:
-                return False
-            while (idle_asks < MAX_IDLE_ASKS and not self._covered() and running < executor.capacity
-                   and self.counts["complete"] + running < target):
-                if self._ask(study, executor):
-                    idle_asks = 0
-                else:
-                    idle_asks += 1
-                running = len(executor.running())
-            in_flight = running + sum(len(v) for v in self.parked.values())
-            if in_flight == 0 and self._covered():
-                c = self.counts
-                print(f"\nthe space is exhausted: its {self.size} candidates are all evaluated or infeasible "
-                      f"({c['complete']} complete, {c['failed']} failed, {c['infeasible']} infeasible trials)",
-                      file=self.out)
-                return True
+                return False, ""
+            stop = self.failures.stop_reason()
+            if stop and in_flight == 0:
+                print(f"\n{stop}", file=self.out)
+                return False, stop
+            settled = len(self.done_by_hash) + len(self.infeasible_hashes - set(self.done_by_hash))
+            if size is not None and settled >= size and in_flight == 0:
+                print(f"\nstopping: every one of the space's {size} candidates is settled (evaluated, failed for good "
+                      f"or infeasible); the space is exhausted", file=self.out)
+                return True, ""
+            # a repeat is not a trial of the budget: only evaluations in flight count toward the target,
+            # and asking stops once every candidate of a finite space is settled or in flight
+            while (not stop and idle_asks < MAX_IDLE_ASKS and len(executor.running()) < executor.capacity
+                   and self.counts["complete"] + len(executor.running()) < target and not self._covered()):
+                with self.signals.critical():
+                    asked = self._ask(study, executor)
+                idle_asks = 0 if asked else idle_asks + 1
+                in_flight = len(executor.running()) + sum(len(v) for v in self.parked.values())
             if idle_asks >= MAX_IDLE_ASKS and in_flight == 0:
                 print(f"\nstopping: {MAX_IDLE_ASKS} candidates in a row were infeasible or already evaluated "
                       f"(the feasible part of the space looks exhausted)", file=self.out)
-                return True
+                return True, ""
             for number, outcome in executor.wait(0.2):
-                self._finish(study, number, outcome)
+                with self.signals.critical():
+                    self._finish(study, number, outcome)
             now = time.monotonic()
             eta = self.eta.remaining(target - self.counts["complete"],
                                      [now - self.submitted_at[n] for n in executor.running() if n in self.submitted_at])
             progress.update(self.counts, len(executor.running()), self._best(study), now - start, eta)
+
+    def _covered(self) -> bool:
+        """Every candidate of a finite space is settled (done, failed for good, infeasible) or in flight."""
+        if self.size is None:
+            return False
+        return len(set(self.done_by_hash) | self.infeasible_hashes | set(self.inflight)) >= self.size
 
     def _ask(self, study: optuna.Study, executor) -> bool:
         """Ask one trial and dispatch it; False when it needed no new evaluation."""
@@ -407,23 +456,22 @@ class Driver:
         record[A.TIMINGS]["trial_wall_s"] = time.monotonic() - self.submitted_at.pop(number)
         if outcome.get("status") == "ok":
             self.eta.add(record[A.TIMINGS]["trial_wall_s"])
-        for key, value in record.items():
-            trial.set_user_attr(key, value)
         values, problem = self._values(outcome)
+        if values is None and problem:
+            record[A.FAILURE] = problem
+            record[A.FAILURE_KIND] = record.get(A.FAILURE_KIND, "error")
+        frozen = self.recorder.tell(trial, record, values)
         if values is not None:
-            frozen = study.tell(trial, values)
             self.counts["complete"] += 1
             self.done_by_hash[h] = frozen
+            self.failures.succeeded()
         else:
-            if problem:
-                trial.set_user_attr(A.FAILURE, problem)
-                trial.set_user_attr(A.FAILURE_KIND, record.get(A.FAILURE_KIND, "error"))
-            frozen = study.tell(trial, state=TrialState.FAIL)
             self.counts["failed"] += 1
-            if record.get(A.FAILURE_KIND) in REUSABLE_FAILURES:
+            self.failures.failed(h, record.get(A.FAILURE_KIND, "error"), record.get(A.FAILURE, ""))
+            if self.failures.settled(h):
                 self.done_by_hash[h] = frozen
         for waiting in self.parked.pop(h, []):
-            if frozen.state in (TrialState.COMPLETE,) or record.get(A.FAILURE_KIND) in REUSABLE_FAILURES:
+            if frozen.state == TrialState.COMPLETE or self.failures.settled(h):
                 self._reuse(study, waiting, frozen)
             else:
                 self._fail(study, waiting, f"the identical trial {number} failed ({record.get(A.FAILURE, '')}); re-queued", "requeued")
@@ -461,14 +509,15 @@ class Driver:
         study.tell(trial, state=TrialState.FAIL)
         self.counts["failed"] += 1
 
-    def _interrupt(self, study: optuna.Study, executor) -> None:
-        """Ctrl-C / SIGTERM: the trials in flight are failed as interrupted and re-queued."""
+    def _interrupt(self, study: optuna.Study, executor) -> int:
+        """Ctrl-C / SIGTERM: the trials in flight are failed as interrupted and re-queued; return how many."""
         pending = list(self.trials.values()) + [t for waiting in self.parked.values() for t in waiting]
         for trial in pending:
             self._fail(study, trial, "interrupted: the driver was stopped; re-queued", "interrupted")
             self._requeue(study, trial)
         self.trials.clear()
         self.parked.clear()
+        return len(pending)
 
     def _best(self, study: optuna.Study) -> list[float | None]:
         best: list[float | None] = [None] * len(self.objectives)
@@ -493,19 +542,14 @@ def run_search(space_path: str, evaluate_fn: EvaluateFn | None = None, out: Text
 def resume_search(study: str, storage: str | None = None, root: str | Path = DEFAULT_ROOT,
                   evaluate_fn: EvaluateFn | None = None, out: TextIO = sys.stderr, show_progress: bool = True,
                   overrides: Callable[[RunSettings], RunSettings] | None = None) -> Summary:
-    """Continue a study with the settings it was run with (the `dsf-search resume` job)."""
+    """Continue a study with the settings it was run with (the `dsf-search resume` job), in the
+    storage it was read from (search/resume.py)."""
     try:
         handle = optuna.load_study(study_name=study, storage=open_storage(storage, study, root, create=False))
     except KeyError:
-        raise InputError(f"no study {study!r} in {storage or Path(root) / study}") from None
-    recorded = handle.user_attrs.get(A.STUDY_SETTINGS)
-    if not recorded:
-        raise InputError(f"study {study!r} has no recorded run settings; run it with `dsf-search run SPACE --study {study}`")
-    settings = RunSettings(**recorded)
+        raise InputError(f"no study {study!r} in {redact(storage) or Path(root) / study}") from None
+    settings = resume_settings(handle, RunSettings, storage, root)
     if overrides is not None:
         settings = overrides(settings)
-    space_path = Path(settings.space)
-    if not space_path.exists():
-        raise InputError(f"study {study!r} was run from {space_path}, which no longer exists")
-    space = load_space(space_path)
+    space = recorded_space(handle, settings)
     return Driver(settings, space, evaluate_fn, out, show_progress).run()

@@ -7,6 +7,7 @@ Both implement: `capacity`, `submit(job)`, `wait(timeout_s) -> list[(trial, outc
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,26 +50,42 @@ class _Running:
     history: list[str] = field(default_factory=list)
 
 
+# Ray's switch for "this node may join a cluster"; off, every Ray server binds to 127.0.0.1.
+RAY_CLUSTER_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
 def start_ray(address: str | None, num_cpus: int | None = None, num_gpus: int | None = None) -> bool:
     """Join a cluster (address or RAY_ADDRESS) or start a local Ray; True if this call started it.
 
-    Joining a cluster must not pass resources: the cluster has its own.
+    Joining a cluster must not pass resources: the cluster has its own. A local Ray is always a
+    new one (never a `ray start` cluster that happens to run on the machine) and listens on
+    127.0.0.1 only: nothing on the network can submit work to it.
     """
-    import ray
-
-    if ray.is_initialized():
+    if "ray" in sys.modules and sys.modules["ray"].is_initialized():
         return False
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     address = address or os.environ.get("RAY_ADDRESS")
     if address:
+        import ray
+
         ray.init(address=address, log_to_driver=False)
-    else:
-        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-        if num_cpus is not None:
-            kwargs["num_cpus"] = num_cpus
-        if num_gpus is not None:
-            kwargs["num_gpus"] = num_gpus
-        ray.init(**kwargs)
+        return True
+    kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+    if num_cpus is not None:
+        kwargs["num_cpus"] = num_cpus
+    if num_gpus is not None:
+        kwargs["num_gpus"] = num_gpus
+    previous = os.environ.get(RAY_CLUSTER_SWITCH)
+    os.environ[RAY_CLUSTER_SWITCH] = "0"  # read when ray is first imported, and by the processes it starts
+    try:
+        import ray
+
+        ray.init(address="local", **kwargs)
+    finally:
+        if previous is None:
+            os.environ.pop(RAY_CLUSTER_SWITCH, None)
+        else:
+            os.environ[RAY_CLUSTER_SWITCH] = previous
     return True
 
 

@@ -8,14 +8,17 @@ axes too. Whether an axis is active is asked of the core specs themselves (`acti
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
 from dsf_search.core import zoo
 from dsf_search.core.spec import (
     CHANNEL_MIXERS, EIGENVALUES, ETAS, FEATURE_MAPS, GATES, INJECTIONS, KEY_SOURCES, NORMALIZATIONS,
-    NORMS, OUTPUT_GATES, POSITIONALS, QUERY_SOURCES, READOUTS, SCALES, TRANSITIONS, MixerSpec, ModelSpec,
+    NORMS, OUTPUT_GATES, POSITIONALS, QUERY_SOURCES, READOUTS, SCALES, TRANSITIONS, WIRING_CHOICES, MixerSpec,
+    ModelSpec,
 )
+from dsf_search.grammar.limits import SIZE_CEILINGS
 from dsf_search.space.errors import allowed_list, did_you_mean
 
 _KINDS = {"str": str, "int": int, "float": float, "bool": bool}
@@ -24,6 +27,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "normalization": NORMALIZATIONS, "query": QUERY_SOURCES, "key": KEY_SOURCES,
     "feature_map": FEATURE_MAPS, "gate": GATES, "injection": INJECTIONS, "eta": ETAS, "scale": SCALES,
     "output_gate": OUTPUT_GATES, "channel_mixer": CHANNEL_MIXERS, "norm": NORMS, "positional": POSITIONALS,
+    "wiring": WIRING_CHOICES,
 }
 _MINIMUM = {"heads": 1, "state_size": 1, "head_dim": 1, "conv_size": 0, "d_model": 1, "n_layers": 1,
             "vocab_size": 1, "max_len": 1}
@@ -39,6 +43,7 @@ class Axis:
     allowed: tuple[str, ...] | None = None
     minimum: float | None = None
     positive: bool = False
+    maximum: float | None = None
 
     @property
     def type_name(self) -> str:
@@ -55,17 +60,21 @@ class Axis:
 
     def problem(self, value: Any) -> str | None:
         """Why `value` (already of the right type) is not allowed, or None."""
+        if self.kind is float and not math.isfinite(value):
+            return f"found {value}; {self.name} must be a finite number"
         if self.allowed is not None and value not in self.allowed:
             return f"found {value!r}; allowed: {allowed_list(self.allowed)}{did_you_mean(value, self.allowed)}"
         if self.minimum is not None and value < self.minimum:
             return f"found {value}; must be >= {self.minimum:g}"
         if self.positive and value <= 0:
             return f"found {value}; must be > 0"
+        if self.maximum is not None and value > self.maximum:
+            return f"found {value}; must be <= {self.maximum:g}"
         return None
 
 
 def _axis(name: str, type_name: str) -> Axis:
-    return Axis(name, _KINDS[type_name], _CHOICES.get(name), _MINIMUM.get(name), name in _POSITIVE)
+    return Axis(name, _KINDS[type_name], _CHOICES.get(name), _MINIMUM.get(name), name in _POSITIVE, SIZE_CEILINGS.get(name))
 
 
 MIXER_AXES: dict[str, Axis] = {f.name: _axis(f.name, f.type) for f in fields(MixerSpec)}
@@ -77,7 +86,7 @@ MODEL_AXES["n_layers"] = _axis("n_layers", "int")
 MIXER_ORDER: tuple[str, ...] = (
     "preset", "transition", "eigenvalues", "readout", "normalization", "query", "key", "gate",
     "injection", "selective", "eta", "qk_shared", "feature_map", "qk_norm", "heads", "state_size",
-    "head_dim", "conv_size", "scale", "output_gate", "output_norm", "skip",
+    "head_dim", "conv_size", "scale", "output_gate", "output_norm", "skip", "wiring",
 )
 MODEL_ORDER: tuple[str, ...] = (
     "d_model", "n_layers", "pattern", "vocab_size", "channel_mixer", "mlp_ratio", "norm", "positional",

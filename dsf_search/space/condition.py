@@ -10,10 +10,12 @@
 NAME is an axis (`transition`, `d_model`, another mixer's `attn.readout`); the left side is
 always a name and the right side always a literal, so `transition == identity` needs no quotes.
 An inactive axis has no value: `==` and `in` are then false, `!=` and `not in` true.
+Parentheses and `not`s nest at most MAX_DEPTH deep; names and numbers are ASCII.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,8 +27,9 @@ _TOKEN = re.compile(r"""
   | (?P<number>-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?(?![\w.]))
   | (?P<string>'[^']*'|"[^"]*")
   | (?P<word>[A-Za-z_][\w.]*)
-""", re.VERBOSE)
+""", re.VERBOSE | re.ASCII)
 _KEYWORDS = ("and", "or", "not", "in")
+MAX_DEPTH = 32
 
 
 class ConditionError(ValueError):
@@ -53,7 +56,10 @@ def tokenize(text: str) -> list[Token]:
             raise ConditionError(f"unexpected character {text[pos]!r}", pos + 1)
         kind, raw = match.lastgroup, match.group()
         if kind == "number":
-            tokens.append(Token(kind, raw, float(raw) if any(c in raw for c in ".eE") else int(raw), pos + 1))
+            value = float(raw) if any(c in raw for c in ".eE") else int(raw) if len(raw) <= 30 else math.inf
+            if not math.isfinite(value):
+                raise ConditionError(f"the number {raw[:20]!r} is out of range", pos + 1)
+            tokens.append(Token(kind, raw, value, pos + 1))
         elif kind == "string":
             tokens.append(Token(kind, raw, raw[1:-1], pos + 1))
         elif kind == "word":
@@ -132,6 +138,7 @@ class _Parser:
     def __init__(self, text: str):
         self.tokens = tokenize(text)
         self.pos = 0
+        self.depth = 0
 
     @property
     def token(self) -> Token:
@@ -173,13 +180,20 @@ class _Parser:
         return operands[0] if len(operands) == 1 else BoolOp("and", tuple(operands))
 
     def unary(self) -> Any:
+        token = self.token
+        if token.text in ("not", "(") and token.kind in ("keyword", "op"):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise ConditionError(f"nested deeper than {MAX_DEPTH} levels", token.column)
         if self.accept("keyword", "not"):
-            return Not(self.unary())
-        if self.accept("op", "("):
+            node: Any = Not(self.unary())
+        elif self.accept("op", "("):
             node = self.disjunction()
             self.expect("op", ")", "')'")
-            return node
-        return self.comparison()
+        else:
+            return self.comparison()
+        self.depth -= 1
+        return node
 
     def comparison(self) -> Compare:
         token = self.take()

@@ -83,8 +83,9 @@ class IntRange:
     def suggest(self, trial: optuna.trial.BaseTrial, name: str) -> int:
         return trial.suggest_int(name, self.lo, self.hi, step=self.step, log=self.log)
 
-    def values(self) -> list[int]:
-        return list(range(self.lo, self.hi + 1, self.step))
+    def values(self) -> range:
+        # a range, not a list: its length and items are computed, never materialized
+        return range(self.lo, self.hi + 1, self.step)
 
     def first(self) -> int:
         return self.lo
@@ -134,6 +135,6 @@ Domain = Fixed | Choice | IntRange | FloatRange
 
 
 def size(domain: Domain) -> int | None:
-    """Number of values, None when continuous."""
+    """Number of values, None when continuous (O(1) for ranges)."""
     values = domain.values()
     return None if values is None else len(values)

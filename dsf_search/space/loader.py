@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from dsf_search.core.checks import errors_of
 from dsf_search.evaluate.protocol import DEFAULT_COST_LENGTH
+from dsf_search.grammar import read_yaml_file
+from dsf_search.names import study_name_problem
 from dsf_search.space.axes import MODEL_DEFAULTS
 from dsf_search.space.coverage import unbuildable
+from dsf_search.grammar.limits import MAX_MODEL_BYTES
 from dsf_search.space.errors import Problems, SpaceError
+from dsf_search.space.extent import oversized
 from dsf_search.space.model import read_model
 from dsf_search.space.reader import INVALID
 from dsf_search.space.resolve import Resolver
@@ -21,7 +24,6 @@ from dsf_search.space.space import Space
 from dsf_search.space.variables import CycleError, decision_order
 
 TOP_KEYS = ("name", "description", "model", "seeds", "constraints", "objectives", "evaluator", "search", "checks")
-_STUDY_NAME = re.compile(r"[A-Za-z0-9][\w.-]*")
 DEFAULT_LAYERS = 2
 
 
@@ -30,11 +32,10 @@ def load_space(path: str | Path, evaluator: str | Path | None = None) -> Space:
     file's `evaluator:`, which then may be left out."""
     path = Path(path)
     problems = Problems(str(path))
-    try:
-        text = path.read_text()
-    except OSError as err:
-        problems.add(1, "", f"cannot read the space file: {err.strerror or err}")
-        raise SpaceError(problems.items) from None
+    text, flaw = read_yaml_file(path)
+    if text is None:
+        problems.add(flaw.line, flaw.path, f"cannot read the space file: {flaw.message}")
+        raise SpaceError(problems.items)
     root = parse(text, problems)
     if root is None:
         raise SpaceError(problems.items)
@@ -57,7 +58,7 @@ class _Loader:
         if keys is None:
             return None
         s = self.settings
-        name = s.scalar(keys["name"], str, _study_name) if "name" in keys else INVALID
+        name = s.scalar(keys["name"], str, study_name_problem) if "name" in keys else INVALID
         description = s.scalar(keys["description"], str) if "description" in keys else ""
         evaluator, protocol = None, None
         if self.evaluator_override is not None:
@@ -88,6 +89,13 @@ class _Loader:
         controlling = set().union(*section.depends.values())
         self._coverage(resolver, controlling)
         if self.problems:
+            return None
+        too_large = oversized(resolver, checks.length)
+        if too_large is not None:
+            what, example = too_large
+            self.problems.add(keys["model"].key_line, "model", f"the largest candidates need {what} (reached with {example}); "
+                                                          f"no machine holds more than {MAX_MODEL_BYTES / 2**40:g} TiB: "
+                                                          "lower the sizes")
             return None
         space = Space(name=name, description=description, file=self.path, resolver=resolver,
                       controlling=controlling, evaluator=evaluator, protocol=protocol, objectives=objectives,
@@ -129,13 +137,8 @@ class _Loader:
         line = node.line if node else 1
         if search.sampler == "grid" and space.size() is None:
             continuous = [v.path for v in space.searched if any(b.domain.values() is None for b in v.branches)]
-            self.problems.add(line, "search.sampler", f"grid search needs a finite space; continuous: {', '.join(continuous)}")
+            why = f"continuous: {', '.join(continuous)}" if continuous else space.size_text()
+            self.problems.add(line, "search.sampler", f"grid search needs a finite space; {why}")
         if search.trials is not None and search.trials < len(space.seeds):
             self.problems.add(line, "search.trials",
                               f"found {search.trials}; the {len(space.seeds)} seeds alone need that many trials")
-
-
-def _study_name(value: str) -> str | None:
-    if _STUDY_NAME.fullmatch(value):
-        return None
-    return f"found {value!r}; a space name is letters, digits, '_', '-' or '.' (it names the study and its folder)"

@@ -144,7 +144,8 @@ class _ModelReader(Reader):
             try:
                 condition = parse_condition(text)
             except ConditionError as err:
-                self.error(keys["when"], f"bad condition {text!r}: {err}")
+                shown = text if len(text) <= 80 else text[:60] + " ... " + text[-15:]
+                self.error(keys["when"], f"bad condition {shown!r}: {err}")
                 return None
         if domain is INVALID:
             return None

@@ -3,6 +3,7 @@ scalars. Each problem is recorded (file:line, key path, found, allowed) and read
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -66,9 +67,10 @@ class Reader:
         if not node.is_scalar or not ok:
             self.error(node, f"expected {_TYPE_NAMES[kind]}; found {node.describe()}")
             return INVALID
-        problem = check(value) if check else None
+        problem = "must be a finite number" if kind is float and not math.isfinite(value) else None
+        problem = problem or (check(value) if check else None)
         if problem:
-            self.error(node, problem)
+            self.error(node, f"found {node.value!r}; {problem}" if problem.startswith("must") else problem)
             return INVALID
         return value
 
@@ -82,5 +84,12 @@ class Reader:
 def at_least(low: float) -> Callable[[float], str | None]:
     def check(value: float) -> str | None:
         return None if value >= low else f"found {value:g}; must be >= {low:g}"
+
+    return check
+
+
+def between(low: float, high: float) -> Callable[[float], str | None]:
+    def check(value: float) -> str | None:
+        return None if low <= value <= high else f"found {value:g}; must be in [{low:g}, {high:g}]"
 
     return check

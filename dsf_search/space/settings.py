@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from dsf_search.core.checks import CODES
 from dsf_search.core.cost import analytic_cost
 from dsf_search.core.spec import ModelSpec
-from dsf_search.evaluate.protocol import Protocol, ProtocolError, load_protocol
+from dsf_search.evaluate.protocol import MAX_COST_LENGTH, Protocol, ProtocolError, load_protocol
 from dsf_search.space.errors import allowed_list, did_you_mean
-from dsf_search.space.reader import INVALID, Reader, at_least
+from dsf_search.space.reader import INVALID, Reader, between
 from dsf_search.space.source import Node
 
 COSTS = ("params", "state_bytes", "flops_per_token")
@@ -23,6 +25,8 @@ LENGTH_COSTS = ("state_bytes", "flops_per_token")
 DIRECTIONS = ("maximize", "minimize")
 SAMPLERS = ("tpe", "nsga2", "nsga3", "gp", "random", "grid")
 DEFAULT_TRIALS = 50
+MAX_TRIALS, MAX_PARALLELISM, MAX_SEED = 10_000_000, 4096, 2**32 - 1  # seeds of numpy and Optuna are below 2**32
+DEFAULT_MAX_FAILURES = 20
 _CONSTRAINT = re.compile(r"\s*(?P<cost>[A-Za-z_]\w*)\s*(?:\(\s*(?P<length>[^)]*?)\s*\))?\s*(?P<op>[<>=!]+)\s*(?P<bound>\S.*?)\s*")
 
 
@@ -51,15 +55,31 @@ class Constraint:
         return excess / max(abs(self.bound), 1.0)
 
 
+def _looks_like_protocol(path: Path) -> bool:
+    """True when `path` is a YAML mapping with a `tasks` key (a protocol, however broken, whose
+    problems may be quoted) or text that is not YAML (the parser's message names a line, not its
+    content). Anything else pointed at by `evaluator:` is not echoed."""
+    try:
+        root = yaml.compose(path.read_text(), Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return True
+    except (OSError, UnicodeDecodeError):
+        return False
+    return isinstance(root, yaml.MappingNode) and any(
+        isinstance(k, yaml.ScalarNode) and k.value == "tasks" for k, _ in root.value)
+
+
 @dataclass(frozen=True)
 class SearchSettings:
     """How the study runs: the Optuna sampler, the number of trials (seeds included), how many
-    run at once, the sampler's random seed."""
+    run at once, the sampler's random seed, and after how many failed evaluations in a row the
+    search stops (search/failures.py)."""
 
     sampler: str = "tpe"
     trials: int | None = DEFAULT_TRIALS
     parallelism: int = 1
     seed: int = 0
+    max_failures: int = DEFAULT_MAX_FAILURES
 
 
 @dataclass(frozen=True)
@@ -95,8 +115,12 @@ class SettingsReader(Reader):
     def _protocol(self, path: Path, line: int) -> Protocol | None:
         try:
             return load_protocol(path)
-        except ProtocolError as err:
-            self.problems.add(line, "evaluator", f"the evaluation protocol {str(path)!r} is invalid: " + "; ".join(err.errors))
+        except (ProtocolError, UnicodeDecodeError) as err:
+            if isinstance(err, ProtocolError) and _looks_like_protocol(path):
+                self.problems.add(line, "evaluator", f"the evaluation protocol {str(path)!r} is invalid: " + "; ".join(err.errors))
+            else:  # some other file: name it, never echo what it holds
+                self.problems.add(line, "evaluator", f"{str(path)!r} is not an evaluation protocol (a YAML mapping with "
+                                                     f"`tasks:`); its content is not shown")
             return None
 
     def constraints(self, node: Node, default_length: int) -> tuple[Constraint, ...] | Any:
@@ -126,12 +150,13 @@ class SettingsReader(Reader):
             if cost not in LENGTH_COSTS:
                 self.error(node, f"{cost} does not depend on the context length; write '{cost} {op} ...'")
                 return INVALID
-            if not length_text.isdigit() or int(length_text) < 1:
-                self.error(node, f"the length in {cost}(...) must be a positive integer; found {length_text!r}")
+            if not re.fullmatch(r"[0-9]{1,10}", length_text) or not 1 <= int(length_text) <= MAX_COST_LENGTH:
+                self.error(node, f"the length in {cost}(...) must be an integer in [1, {MAX_COST_LENGTH}] "
+                                 f"written in digits 0-9; found {length_text!r}")
                 return INVALID
             length = int(length_text)
         try:
-            bound = float(bound_text)
+            bound = float(bound_text) if bound_text.isascii() else math.nan
         except ValueError:
             bound = math.nan
         if not math.isfinite(bound):
@@ -159,6 +184,9 @@ class SettingsReader(Reader):
                                         f"found {v!r}; allowed: {allowed_list(DIRECTIONS)}{did_you_mean(v, DIRECTIONS)}")
             if INVALID in (name, direction) or protocol is None:
                 continue  # a missing protocol is reported at `evaluator`
+            if name in out:
+                self.error(name_node, f"{name!r} is listed twice; each objective once")
+                continue
             if name not in metrics:
                 self.error(name_node, f"the evaluator {protocol.name!r} does not produce {name!r}{did_you_mean(name, metrics)}; "
                                       f"its metrics: {allowed_list(metrics)}")
@@ -171,7 +199,7 @@ class SettingsReader(Reader):
         return out
 
     def search(self, node: Node) -> SearchSettings | Any:
-        keys = self.mapping(node, ("sampler", "trials", "parallelism", "seed"))
+        keys = self.mapping(node, ("sampler", "trials", "parallelism", "seed", "max_failures"))
         if keys is None:
             return INVALID
         values: dict[str, Any] = {}
@@ -179,20 +207,22 @@ class SettingsReader(Reader):
             values["sampler"] = self.scalar(keys["sampler"], str, lambda v: None if v in SAMPLERS else
                                             f"found {v!r}; allowed: {allowed_list(SAMPLERS)}{did_you_mean(v, SAMPLERS)}")
         if "trials" in keys:
-            values["trials"] = self.scalar(keys["trials"], int, at_least(1))
+            values["trials"] = self.scalar(keys["trials"], int, between(1, MAX_TRIALS))
         elif values.get("sampler") == "grid":
             values["trials"] = None  # the whole grid
         if "parallelism" in keys:
-            values["parallelism"] = self.scalar(keys["parallelism"], int, at_least(1))
+            values["parallelism"] = self.scalar(keys["parallelism"], int, between(1, MAX_PARALLELISM))
         if "seed" in keys:
-            values["seed"] = self.scalar(keys["seed"], int, at_least(0))
+            values["seed"] = self.scalar(keys["seed"], int, between(0, MAX_SEED))
+        if "max_failures" in keys:
+            values["max_failures"] = self.scalar(keys["max_failures"], int, between(1, MAX_TRIALS))
         return INVALID if INVALID in values.values() else SearchSettings(**values)
 
     def checks(self, node: Node, default_length: int) -> CheckPolicy | Any:
         keys = self.mapping(node, ("length", "errors", "ignore"))
         if keys is None:
             return INVALID
-        length = self.scalar(keys["length"], int, at_least(1)) if "length" in keys else default_length
+        length = self.scalar(keys["length"], int, between(1, MAX_COST_LENGTH)) if "length" in keys else default_length
         codes = {name: self.codes(keys[name]) if name in keys else () for name in ("errors", "ignore")}
         if INVALID in (length, *codes.values()):
             return INVALID

@@ -1,7 +1,9 @@
 """The YAML text of a space as a tree of `Node`s that remember their line and key path.
 
 `yaml.compose` keeps the marks that `yaml.safe_load` throws away; scalars are converted with
-PyYAML's safe constructor, so values are exactly what `safe_load` would give.
+PyYAML's safe constructor, so values are exactly what `safe_load` would give. The text is
+scanned first (dsf_search.grammar): deep nesting, alias bombs, custom tags and merge keys are
+refused with their line before anything is composed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from dsf_search.grammar import error_line, error_text, scan_yaml
 from dsf_search.space.errors import Problems
 
 
@@ -58,7 +61,8 @@ class Node:
         if self.value is None:
             return "nothing (null)"
         kind = {bool: "boolean", int: "integer", float: "number", str: "string"}.get(type(self.value), type(self.value).__name__)
-        return f"{kind} {self.value!r}"
+        shown = repr(self.value)
+        return f"{kind} {shown if len(shown) <= 60 else shown[:50] + '...' + shown[-6:]}"
 
 
 def child_path(path: str, key: str | int) -> str:
@@ -68,9 +72,13 @@ def child_path(path: str, key: str | int) -> str:
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
+    """The value `safe_load` gives; the text as written when it cannot be constructed (a date
+    like 2024-13-45, an integer of 5,000 digits), so the reader reports it as a wrong value."""
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, OverflowError):
+        return node.value
     finally:
         loader.dispose()
 
@@ -98,15 +106,18 @@ def _convert(node: yaml.Node, path: str, key_line: int, problems: Problems) -> N
 
 
 def parse(text: str, problems: Problems) -> Node | None:
-    """The tree of `text`, or None (with the syntax error recorded at its line)."""
+    """The tree of `text`, or None (with the syntax error or the scan's flaws recorded at their line)."""
+    flaws = scan_yaml(text)
+    for flaw in flaws:
+        problems.add(flaw.line, flaw.path, flaw.message)
+    if flaws:
+        return None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-        line = mark.line + 1 if mark is not None else 1
         context, context_mark = getattr(err, "context", None), getattr(err, "context_mark", None)
         where = f" ({context} on line {context_mark.line + 1})" if context and context_mark else ""
-        problems.add(line, "", f"YAML syntax error: {getattr(err, 'problem', None) or err}{where}")
+        problems.add(error_line(err, text), "", f"YAML syntax error: {error_text(err)}{where}")
         return None
     if root is None:
         problems.add(1, "", "the file is empty; a space needs at least name, model and objectives")

@@ -24,6 +24,8 @@ from dsf_search.space.settings import CheckPolicy, Constraint, SearchSettings
 from dsf_search.space.variables import Variable
 
 CHECKS_CONSTRAINT = "design_checks"
+# Decision paths `size` walks at most: every value of an axis a condition reads is a path of its own.
+MAX_COUNTED_PATHS = 10_000
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,10 @@ def _plain_fixed(var: Variable) -> bool:
 
 class _Continuous(Exception):
     """A continuous domain was met while counting or enumerating."""
+
+
+class _Uncounted(Exception):
+    """Counting would walk more than MAX_COUNTED_PATHS decision paths."""
 
 
 class Space:
@@ -64,6 +70,7 @@ class Space:
         self._resolver = resolver
         self._controlling = controlling
         self._size: tuple[int | None] | None = None  # computed once, on demand
+        self._continuous = False
 
     # --- the axes -----------------------------------------------------------------------------
 
@@ -125,7 +132,8 @@ class Space:
 
     def size(self) -> int | None:
         """The number of distinct candidates (active-parameter assignments); None when a
-        continuous domain can be reached."""
+        continuous domain can be reached, or when counting would walk more than
+        MAX_COUNTED_PATHS decision paths (see `size_text`)."""
         if self._size is None:
             def options(var: Variable, domain: Domain) -> tuple[list[Any], int]:
                 if not domain.is_param:
@@ -136,10 +144,27 @@ class Space:
                 return (domain.values(), 1) if var.key in self._controlling else ([domain.first()], n)
 
             try:
-                self._size = (sum(weight for _, _, weight in self._resolver.walk(options)),)
+                total = 0
+                for paths, (_, _, weight) in enumerate(self._resolver.walk(options, limit=MAX_COUNTED_PATHS + 1)):
+                    if paths == MAX_COUNTED_PATHS:
+                        raise _Uncounted
+                    total += weight
+                self._size = (total,)
             except _Continuous:
+                self._size, self._continuous = (None,), True
+            except _Uncounted:
                 self._size = (None,)
         return self._size[0]
+
+    def size_text(self) -> str:
+        """'N candidates', 'continuous' or why the space was not counted."""
+        size = self.size()
+        if size is not None:
+            return f"{size:,} candidates"
+        if self._continuous:
+            return "continuous"
+        return (f"not counted (the axes that conditions read span more than {MAX_COUNTED_PATHS:,} combinations; "
+                "a choice or a coarser step keeps them countable)")
 
     def enumerate(self) -> Iterator[Point]:
         """Every candidate of a finite space, once (for grid search: enqueue each `params`)."""

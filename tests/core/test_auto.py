@@ -11,6 +11,7 @@ import torch
 
 from dsf_search.core import mix
 from dsf_search.core.forms.inputs import prepare
+from dsf_search.core.forms.inputs import HOUSEHOLDER
 from dsf_search.core.mix import FORMS, choose_form
 
 TRANSITIONS = ("identity", "scalar", "diagonal", "householder", "householder_scalar", "householder_diagonal")
@@ -75,8 +76,8 @@ def test_auto_runs_a_valid_form(transition, readout, normalization, signed, stat
     torch.testing.assert_close(y_auto, y_ref, rtol=1e-9, atol=1e-9)
 
 
-def _choice(transition, readout, normalization, T, stateful=False):
-    q, k, v, kw = make(transition, readout, normalization, False, T=T, n=1, d_v=1)
+def _choice(transition, readout, normalization, T, stateful=False, d_v=4):
+    q, k, v, kw = make(transition, readout, normalization, False, T=T, n=1, d_v=d_v)
     inp = prepare(q, k, v, **{name: kw.get(name) for name in
                               ("transition", "log_a", "a", "beta", "b", "readout", "normalization", "eta", "scale")})
     return choose_form(inp, stateful)
@@ -95,6 +96,10 @@ def test_auto_table() -> None:
         assert _choice(transition, "linear", "none", 4) == "chunked"
         assert _choice(transition, "linear", "sum", 64) == "chunked"
         assert _choice(transition, "linear", "learned", 64, stateful=True) == "chunked"
+        per_channel = "chunked" if transition in HOUSEHOLDER else "scan"  # d_v = 1: Mamba, S4D, RG-LRU
+        assert _choice(transition, "linear", "none", 3, d_v=1) == "recurrent"
+        assert _choice(transition, "linear", "none", 4, d_v=1) == per_channel
+        assert _choice(transition, "linear", "sum", 64, stateful=True, d_v=1) == per_channel
 
 
 FLA_READY = torch.cuda.is_available() and importlib.util.find_spec("fla") is not None

@@ -21,7 +21,7 @@ def random_mixer(rng: random.Random) -> MixerSpec:
             "feature_map": rng.choice(S.FEATURE_MAPS), "qk_norm": rng.random() < 0.5, "conv_size": rng.choice([0, 2, 4]),
             "gate": rng.choice(S.GATES), "selective": rng.random() < 0.7, "injection": rng.choice(S.INJECTIONS),
             "eta": rng.choice(S.ETAS), "scale": rng.choice(S.SCALES), "output_gate": rng.choice(S.OUTPUT_GATES),
-            "output_norm": rng.random() < 0.5, "skip": rng.random() < 0.5,
+            "output_norm": rng.random() < 0.5, "skip": rng.random() < 0.5, "wiring": rng.choice(S.WIRING_CHOICES),
         }
         try:
             return MixerSpec.from_dict(data)

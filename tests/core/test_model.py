@@ -57,5 +57,6 @@ def test_signed_gate_reaches_negative_values():
     with torch.no_grad():
         mixer.a_in.proj.bias.fill_(-20.0)
         mixer.a_in.proj.weight.zero_()
-    log_a, _ = mixer._log_gate(torch.zeros(1, 3, 8))
+    x = torch.zeros(1, 3, 8)
+    log_a, _ = mixer.gate.log_a(mixer, x, x)
     assert torch.allclose(2 * log_a.exp() - 1, torch.full((1, 3, 1), -1.0), atol=1e-6)

@@ -1,17 +1,17 @@
-"""Every zoo preset against its published update rule, written out independently.
+"""Every zoo preset against its published layer, written out independently.
 
 For each preset of `dsf_search.core.zoo` a DSFMixer (float64, every parameter perturbed at random)
-runs on a random input; a plain-torch loop of the preset's published rule recomputes the output
-from the module's parameters alone: the projections, the short conv, the gates as published, the
-recurrence in the paper's own form (e.g. fla's S_t in R^{d_v x n} for the delta rules, an explicit
-causal softmax for attention), the output norm / gate and the output projection. Nothing here calls
-`mix` or any other dsf_search function; the module is only built, run and read.
-
-How the module wires its inputs (DSFMixer's docstring) is taken as given: q | k | v come from one
-bias-free projection `in_proj` of u, through the short causal conv + SiLU when the preset has one;
-the gates are projections of u (`a_in`, `beta_in`, `b_in`, `dt`, `eta_in`); the output gate is
-act(W_g u). A second test checks decoding: chunked prefill, then one token at a time with the
-returned state, equals the full pass.
+runs on a random input of T = 200 steps (at least three chunks of the chunked form, whose chunk
+is clamp(n, 16, 64)); a plain-torch loop of the published layer recomputes the output from the
+module's parameters alone: the layer's own input path (Mamba's x_proj -> low-rank dt | B | C,
+Griffin's biased branches and unactivated conv, xLSTM's block-diagonal q/k/v and gates from
+q|k|v, fla's projection + short conv + SiLU for the fla-style layers), the gates as published,
+the recurrence in the paper's own form (e.g. fla's S_t in R^{d_v x n} for the delta rules, an
+explicit causal softmax for attention), the output norm / gate in the paper's order and the
+output projection. Nothing here calls `mix` or any other dsf_search function; the module is
+only built, run and read (its parameter names are the weight map). A second test checks
+decoding: prefill, then one token at a time with the returned state, equals the full pass.
+The field's own implementations are the oracle in tests/reference.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from dsf_search.core import zoo
 from dsf_search.core.mixer import DSFMixer
 
-D_MODEL, BATCH, LENGTH = 32, 2, 12
+D_MODEL, BATCH, LENGTH = 32, 2, 200  # T spans >= 3 chunks of the chunked form (chunk = clamp(n, 16, 64) <= 64)
 TOL = 1e-10
 SUM_EPS = 1e-6  # the sum normalizer's epsilon (DESIGN.md section 1; Katharopoulos et al. use 1e-6 too)
 RMS_EPS = 1e-6  # epsilon of the per-head RMS norm of the output
@@ -179,12 +179,22 @@ def s4d(m, u):
     return dense(y, m.out_proj)
 
 
+def causal_conv(x, conv):
+    """Causal depthwise conv over time: y_t = b + sum_j w_j x_{t-K+1+j}; x [B, T, C]."""
+    w, K = conv.weight[:, 0], conv.weight.shape[-1]
+    padded = F.pad(x, (0, 0, K - 1, 0))
+    return conv.bias + sum(w[:, j] * padded[:, j:j + x.shape[1]] for j in range(K))
+
+
 def mamba(m, u):
-    """Gu & Dao 2023, S6 per channel c: h_t[c] = exp(Delta_t[c] A[c]) o h_{t-1}[c] + Delta_t[c] B_t x_t[c],
-    y_t[c] = C_t^T h_t[c] + D[c] x_t[c]; B_t, C_t shared by all channels; out = W_o (y o silu(z))."""
-    p = qkv(m, u)
-    x, Bt, Ct = p["v"], p["k"], p["q"]  # [B, T, E], [B, T, N], [B, T, N]
-    delta = F.softplus(gate_pre(m.dt, u))  # [B, T, E]
+    """Gu & Dao 2023, the Mamba block (mamba_simple): x | z = W_in u, x = silu(conv(x)),
+    dt | B | C = W_x x (dt of rank R), Delta = softplus(W_dt dt + b); per channel c:
+    h_t[c] = exp(Delta_t[c] A[c]) o h_{t-1}[c] + Delta_t[c] B_t x_t[c], y_t[c] = C_t^T h_t[c] + D[c] x_t[c];
+    out = W_o (y o silu(z)). W_in's two halves are in_proj (x) and gate_proj (z)."""
+    N, R = m.spec.state_size, -(-D_MODEL // 16)
+    x = F.silu(causal_conv(dense(u, m.in_proj), m.conv))  # [B, T, E]
+    dt, Bt, Ct = dense(x, m.x_proj).split([R, N, N], dim=-1)
+    delta = F.softplus(dense(dt, m.dt.proj))  # [B, T, E]
     A = -m.A_log.exp()  # [E, N]
     h = u.new_zeros(u.shape[0], *A.shape)
     y = torch.zeros_like(x)
@@ -195,19 +205,23 @@ def mamba(m, u):
 
 
 def mamba2(m, u):
-    """Dao & Gu 2024 (SSD), per head h: S_t = exp(-Delta_t exp(A_log_h)) S_{t-1} + Delta_t B_t x_t^T,
-    y_t = S_t^T C_t + D_h x_t; then (as the preset states) per-head RMS norm and silu(z) gate."""
-    H = m.spec.heads
-    p = qkv(m, u)
-    x, Bt, Ct = heads(p["v"], H), p["k"], p["q"]
-    delta = F.softplus(gate_pre(m.dt, u))  # [B, T, H]
+    """Dao & Gu 2024, the Mamba-2 block: z | xBC | dt = W_in u, x | B | C = silu(conv(xBC)), Delta =
+    softplus(dt + b) per head; S_t = exp(-Delta_t exp(A_log_h)) S_{t-1} + Delta_t B_t x_t^T,
+    y_t = S_t^T C_t + D_h x_t; out = W_o RMSNorm(y o silu(z)) over the full inner width.
+    (The module's in_proj holds C | B | x, gate_proj z, dt the dt rows with b as their bias.)"""
+    H, N = m.spec.heads, m.spec.state_size
+    Ct, Bt, x = F.silu(causal_conv(dense(u, m.in_proj), m.conv)).split([N, N, H * m.spec.head_dim], dim=-1)
+    x = heads(x, H)
+    delta = F.softplus(dense(u, m.dt.proj))  # [B, T, H]
     a = torch.exp(-delta * m.A_log.exp())
-    S = u.new_zeros(u.shape[0], H, Bt.shape[-1], x.shape[-1])
+    S = u.new_zeros(u.shape[0], H, N, x.shape[-1])
     y = torch.zeros_like(x)
     for t in range(u.shape[1]):
         S = a[:, t, :, None, None] * S + (delta[:, t, :, None, None] * Bt[:, t, None, :, None]) * x[:, t, :, None, :]
         y[:, t] = torch.einsum("bn,bhnp->bhp", Ct[:, t], S) + m.D[:, None] * x[:, t]
-    return project_out(m, gated(m, u, rms_norm(y, m.out_norm_weight), F.silu))
+    g = y.reshape(*y.shape[:2], -1) * F.silu(dense(u, m.gate_proj))
+    g = g * torch.rsqrt(g.pow(2).mean(-1, keepdim=True) + RMS_EPS) * m.out_norm_weight.reshape(-1)
+    return dense(g, m.out_proj)
 
 
 def gla(m, u):
@@ -226,28 +240,40 @@ def gla(m, u):
 
 
 def hgrn2(m, u):
-    """Qin et al. 2024: S_t = diag(f_t) S_{t-1} + (1 - f_t) v_t^T, y_t = S_t^T q_t, f_t = sigmoid(W_f u_t + c);
-    per-head RMS norm, swish gate."""
+    """Qin et al. 2024 (fla's HGRN2Attention): q = silu(W_q u), f_t = sigmoid(W_f u_t + c), k_t = 1 - f_t,
+    v = W_i u; S_t = diag(f_t) S_{t-1} + k_t v_t^T, y_t = S_t^T q_t; out = W_o RMSNorm(y) over the full width."""
     H, n = m.spec.heads, m.spec.state_size
     p = qkv(m, u)
-    q, v = heads(p["q"], H), heads(p["v"], H)
+    q, v = F.silu(heads(p["q"], H)), heads(p["v"], H)
     f = heads(torch.sigmoid(gate_pre(m.a_in, u)), H)
     S = u.new_zeros(u.shape[0], H, n, v.shape[-1])
     y = torch.zeros_like(v)
     for t in range(u.shape[1]):
         S = f[:, t, :, :, None] * S + (1.0 - f[:, t, :, :, None]) * v[:, t, :, None, :]
         y[:, t] = torch.einsum("bhn,bhnd->bhd", q[:, t], S)
-    return project_out(m, gated(m, u, rms_norm(y, m.out_norm_weight), F.silu))
+    y = y.reshape(*y.shape[:2], -1)
+    return dense(y * torch.rsqrt(y.pow(2).mean(-1, keepdim=True) + RMS_EPS) * m.out_norm_weight.reshape(-1), m.out_proj)
+
+
+def blockwise(x, weight):
+    """Block-diagonal map: x [..., G * b] in blocks of b, weight [G, b_out, b_in]."""
+    xs = x.reshape(*x.shape[:-1], weight.shape[0], -1)
+    return torch.einsum("...gi,goi->...go", xs, weight).reshape(*x.shape[:-1], -1)
 
 
 def mlstm(m, u):
-    """Beck et al. 2024, mLSTM: C_t = f_t C_{t-1} + i_t k_t v_t^T, n_t = f_t n_{t-1} + i_t k_t (k scaled by
-    1/sqrt(n)), h_t = C_t^T q_t / max(|n_t^T q_t|, 1), f = sigmoid(.), i = exp(15 tanh(./15)); output gate."""
+    """Beck et al. 2024, the mLSTM layer: x | z = W_up u, c = silu(conv(x)), q = W_q c, k = W_k c, v = W_v x
+    (block-diagonal), i = exp(w_i^T [q|k|v] + b_i) (pre-activation clamped at 15), f = sigmoid(w_f^T [q|k|v] + b_f);
+    C_t = f_t C_{t-1} + i_t k_t v_t^T, n_t = f_t n_{t-1} + i_t k_t (k scaled by 1/sqrt(n)),
+    h_t = C_t^T q_t / max(|n_t^T q_t|, 1); out = W_down ((LayerNorm_h(h) + s o c) o silu(z))."""
     H, n = m.spec.heads, m.spec.state_size
-    p = qkv(m, u)
-    q, k, v = heads(p["q"], H), heads(p["k"], H) / math.sqrt(n), heads(p["v"], H)
-    f = torch.sigmoid(gate_pre(m.a_in, u))
-    i = torch.exp(15.0 * torch.tanh(gate_pre(m.b_in, u) / 15.0))
+    x = dense(u, m.in_proj)
+    c = F.silu(causal_conv(x, m.conv))
+    q, k, v = blockwise(c, m.q_proj.weight), blockwise(c, m.k_proj.weight), blockwise(x, m.v_proj.weight)
+    qkv_cat = torch.cat([q, k, v], dim=-1)
+    f = torch.sigmoid(dense(qkv_cat, m.a_in.proj))
+    i = torch.exp(dense(qkv_cat, m.b_in.proj).clamp_max(15.0))
+    q, k, v = heads(q, H), heads(k, H) / math.sqrt(n), heads(v, H)
     C = u.new_zeros(u.shape[0], H, n, v.shape[-1])
     nrm = u.new_zeros(u.shape[0], H, n)
     y = torch.zeros_like(v)
@@ -256,22 +282,27 @@ def mlstm(m, u):
         nrm = f[:, t, :, None] * nrm + i[:, t, :, None] * k[:, t]
         denom = (nrm * q[:, t]).sum(-1).abs().clamp_min(1.0)
         y[:, t] = torch.einsum("bhn,bhnd->bhd", q[:, t], C) / denom[..., None]
-    return project_out(m, gated(m, u, rms_norm(y, m.out_norm_weight), torch.sigmoid))
+    y = F.layer_norm(y, (y.shape[-1],), eps=1e-5) * m.out_norm_weight
+    h = (y.reshape(*y.shape[:2], -1) + m.D * c) * F.silu(dense(u, m.gate_proj))
+    return dense(h, m.out_proj)
 
 
 def rg_lru(m, u):
-    """De et al. 2024, RG-LRU per channel: h_t = a_t o h_{t-1} + sqrt(1 - a_t^2) o (i_t o x_t),
-    a_t = sigmoid(Lambda)^(8 r_t), r_t = sigmoid(W_a u_t + b_a), i_t = sigmoid(.); out = W_o (h o gelu(W_g u))."""
-    p = qkv(m, u)
-    x, i = p["v"], torch.sigmoid(p["k"])
-    r = torch.sigmoid(gate_pre(m.a_in, u))
+    """De et al. 2024, Griffin's recurrent block: y = gelu_tanh(W_y u + b_y), x = conv(W_x u + b_x) (no
+    activation); r_t = sigmoid(W_a x_t + b_a), i_t = sigmoid(W_i x_t + b_i), a_t = sigmoid(Lambda)^(8 r_t);
+    h_t = a_t o h_{t-1} + sqrt(1 - a_t^2) o (i_t o x_t), with multiplier 1 at the first token;
+    out = W_o (h o y) + b_o. (W_y: gate_proj, W_x: in_proj, W_i: x_proj, W_a: a_in, W_o: out_proj.)"""
+    x = causal_conv(dense(u, m.in_proj), m.conv)
+    i = torch.sigmoid(dense(x, m.x_proj))
+    r = torch.sigmoid(dense(x, m.a_in.proj))
     a = torch.sigmoid(m.lam) ** (8.0 * r)
     h = u.new_zeros(u.shape[0], x.shape[-1])
     y = torch.zeros_like(x)
     for t in range(u.shape[1]):
-        h = a[:, t] * h + torch.sqrt(1.0 - a[:, t] ** 2) * (i[:, t] * x[:, t])
+        mult = torch.sqrt(1.0 - a[:, t] ** 2) if t > 0 else torch.ones_like(a[:, t])
+        h = a[:, t] * h + mult * (i[:, t] * x[:, t])
         y[:, t] = h
-    return dense(y * F.gelu(dense(u, m.gate_proj)), m.out_proj)
+    return dense(y * F.gelu(dense(u, m.gate_proj), approximate="tanh"), m.out_proj)
 
 
 def _delta_inputs(m, u):
@@ -319,11 +350,12 @@ def gated_deltanet(m, u):
 
 def kda(m, u):
     """Kimi Delta Attention, fla orientation: S_t = S_{t-1} diag(alpha_t) (I - beta_t k_t k_t^T) + beta_t v_t k_t^T
-    (= (I - beta k k^T) diag(alpha) S_{t-1} + beta k v^T in the n x d_v orientation), alpha_t per key channel
-    as the preset states (sigmoid(.)^(1/16)); o_t = S_t q_t / sqrt(n); RMS norm, swish gate."""
+    (= (I - beta k k^T) diag(alpha) S_{t-1} + beta k v^T in the n x d_v orientation),
+    alpha_t = exp(-exp(A_log_h) softplus(W_f u_t + b_f)) per key channel; o_t = S_t q_t / sqrt(n);
+    out = W_o (RMSNorm_h(o) o sigmoid(W_g u))."""
     H, n = m.spec.heads, m.spec.state_size
     q, k, v, beta = _delta_inputs(m, u)
-    alpha = heads(torch.sigmoid(gate_pre(m.a_in, u)), H) ** (1.0 / 16.0)  # [B, T, H, n]
+    alpha = torch.exp(-m.A_log.exp()[:, None] * F.softplus(heads(gate_pre(m.a_in, u), H)))  # [B, T, H, n]
     S = u.new_zeros(u.shape[0], H, v.shape[-1], n)
     y = torch.zeros_like(v)
     for t in range(u.shape[1]):
@@ -331,7 +363,7 @@ def kda(m, u):
         recalled = torch.einsum("bhdn,bhn->bhd", S, k[:, t])
         S = S + beta[:, t, :, None, None] * (v[:, t] - recalled)[..., None] * k[:, t, :, None, :]
         y[:, t] = torch.einsum("bhdn,bhn->bhd", S, q[:, t]) / math.sqrt(n)
-    return project_out(m, gated(m, u, rms_norm(y, m.out_norm_weight), F.silu))
+    return project_out(m, gated(m, u, rms_norm(y, m.out_norm_weight), torch.sigmoid))
 
 
 def qlstm(m, u, reversed_sigmoid=False):

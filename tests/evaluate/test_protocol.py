@@ -90,7 +90,7 @@ def test_structural_errors():
     assert _errors("tasks:\n  - task: parity\n") == ["bad.yaml:1: name: missing required key"]
     assert _errors("name: x\ntasks: []\n") == ["bad.yaml:2: tasks: expected a non-empty list of tasks, got an empty list"]
     assert _errors("name: x\n") == ["bad.yaml:1: tasks: a protocol needs tasks (training) or an efficiency section, or both"]
-    assert _errors("name: x\ntasks: [\n")[0].startswith("bad.yaml:3: not valid YAML")
+    assert _errors("name: x\ntasks: [\n")[0].startswith("bad.yaml:3: <top>: not valid YAML")
 
 
 def test_budget_conflicts_and_duplicate_labels():

@@ -92,7 +92,7 @@ def test_parquet_round_trips_and_needs_pyarrow(capsys, study, df, tmp_path, monk
 
 def test_where_sort_top_columns(capsys, study, df):
     code, out, _ = cli(capsys, study, "results", study.name, "--state", "ALL", "--format", "csv",
-                       "--where", 'layers.0.transition == "diagonal" and param.gate.notna()',
+                       "--where", 'layers.0.transition == "diagonal" and notna(param.gate)',
                        "--sort", "number:desc", "--top", "3", "--columns", "number,state,param.gate")
     assert code == 0
     back = pd.read_csv(io.StringIO(out))
@@ -136,3 +136,77 @@ def test_compare_studies_and_axes(capsys, study, df):
     assert by["count"].sum() == len(distinct)
     code, _, err = cli(capsys, study, "compare", study.name, "--by", "gatee")
     assert code == 2 and "param.gate" in err
+
+
+# --- `--where` reaches columns only: hostile expressions exit 2 and run nothing ------------------
+
+def hostile_queries(marker) -> list[str]:
+    touch = f"__import__('pathlib').Path({str(marker)!r}).touch()"
+    return [
+        f"@pd.io.common.os.system('touch {marker}') == 0",
+        "quality.__class__.__init__.__globals__['os'].system('touch " + str(marker) + "') == 0",
+        f"{touch} == 0",
+        f"quality.__class__.__mro__[1].__subclasses__() == 0 or {touch}",
+        "`quality`.__class__ == 1",
+        f"@__builtins__['exec']('{touch}')",
+        f"layers.0.transition.str.cat(sep={touch!r}) == 'x'",
+        "lambda: 0",
+        "[c for c in quality] == 0",
+        "quality if quality else quality",
+        "quality := 1",
+    ]
+
+
+def test_hostile_where_runs_nothing_and_exits_2(capsys, study, tmp_path):
+    marker = tmp_path / "pwned"
+    for expr in hostile_queries(marker):
+        code, out, err = cli(capsys, study, "results", study.name, "--where", expr)
+        assert code == 2, (expr, err)
+        assert err.startswith("error: ") and "Traceback" not in err and "--where" in err, (expr, err)
+        assert not marker.exists(), expr
+
+
+def test_where_errors_name_the_offending_token(capsys, study):
+    for expr, words in [
+        ("@x == 1", ["'@'", "column 1"]),
+        ("quality.__class__ == 1", ["unknown column 'quality.__class__'"]),
+        ("quality > 0.5 andd number < 3", ["'andd'", "column 15"]),
+        ('layers.0.transition in scalar', ["list of values after 'in'", "'scalar'"]),
+        ("eval(quality) > 0", ["unknown function 'eval'", "isna, notna, abs"]),
+        ("param.gate.notna()", ["write notna(param.gate)"]),
+        ("quality + 'x' > 1", ["'+'", "needs numbers"]),
+        ("quality", ["not a condition"]),
+        ("(" * 60 + "quality > 0" + ")" * 60, ["nested deeper than"]),
+        ("quality > 0 or " * 200 + "quality > 0", ["characters; at most"]),
+        ("quality == 'a' * 1000000000", ["'*'", "needs numbers"]),
+    ]:
+        code, _, err = cli(capsys, study, "results", study.name, "--where", expr)
+        assert code == 2 and all(w in err for w in words), (expr, err)
+
+
+def test_where_language_matches_pandas(study, df):
+    from dsf_search.results.query import where
+    q, n, t = df["quality"], df["number"], df["layers.0.transition"]
+    for expr, mask in [
+        ("0.1 < quality <= 0.9", (q > 0.1) & (q <= 0.9)),
+        ("not quality > 0.5 and number >= 2", ~(q > 0.5) & (n >= 2)),
+        ('layers.0.transition not in ["scalar"] | number % 2 == 0', ~t.isin(["scalar"]) | (n % 2 == 0)),
+        ("-quality * 2 + 1 >= -number / 4", -q * 2 + 1 >= -n / 4),
+        ("abs(quality - 0.5) < 0.25 & ~isna(quality)", ((q - 0.5).abs() < 0.25) & q.notna()),
+        ("`acc.parity` != 1", df["acc.parity"] != 1),
+        ("true", pd.Series(True, index=df.index)),
+    ]:
+        assert list(where(df, expr)["number"]) == list(df.loc[mask.fillna(False).astype(bool), "number"]), expr
+
+
+def test_hostile_where_in_a_subprocess_prints_nothing(study, tmp_path):
+    import os
+    import subprocess
+    marker = tmp_path / "pwned"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    for expr in (f"@pd.io.common.os.system('echo pwned; touch {marker}') == 0",
+                 "quality.__class__.__init__.__globals__['__builtins__']['print']('pwned') == 0"):
+        proc = subprocess.run([sys.executable, "-m", "dsf_search", "results", study.name, "--root", str(study.root),
+                               "--where", expr], capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 2 and "pwned" not in proc.stdout and "Traceback" not in proc.stderr, proc.stderr
+        assert not marker.exists()

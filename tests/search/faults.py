@@ -1,7 +1,8 @@
 """Evaluation functions that misbehave on purpose (fault injection for the driver tests).
 
 Each has the signature of dsf_search.evaluate.evaluate and is chosen by the spec it gets, so a
-search can mix good and bad trials: state_size 8 misbehaves, state_size 4 evaluates normally.
+search can mix good and bad trials: state_size 8 misbehaves, state_size 4 evaluates normally
+(`times_out` fails every spec).
 """
 
 from __future__ import annotations
@@ -68,3 +69,10 @@ def exits_once(spec, protocol, marker_dir: str = "", **kw):
         marker.write_text("1")
         os._exit(3)
     return evaluate(spec, protocol, **kw)
+
+
+def times_out(spec, protocol, **kw):
+    """Every spec runs past its budget, at once (no training): the outcome a too-short timeout gives."""
+    from dsf_search.evaluate.result import EvalResult
+
+    return EvalResult(status="timeout", reason="injected: past the time budget")

@@ -113,7 +113,7 @@ def test_resumed_run_does_not_overshoot(make_space):
 
 def test_a_second_driver_is_refused(make_space):
     space = make_space(trials=1)
-    with DriverLock(study_dir("tiny_space") / "driver.lock"):
+    with DriverLock(None, "tiny_space"):
         with pytest.raises(DriverBusy, match="another driver is running this study"):
             run(space)
 

@@ -1,0 +1,251 @@
+"""The gate parametrizations of a_t (the `gate` axis): one registered object per choice.
+
+Each `Gate` knows the parameters it adds to a mixer (`build`, counted by `params`) and how it
+turns the mixer's gate source x_t (the raw input u_t or the convolved value branch, as the
+wiring says) into log a_t [B, T, H(, n)] (`log_a`). The mixer, the cost model, the checks and
+the spec validation all ask `GATES` instead of keeping their own lists of names.
+
+`GateInput` is the pre-activation every per-token gate shares: W x_t + c when selective, a
+learned constant c (the same at every step) when LTI.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from dsf_search.core.registry import Option, Registry
+
+GLA_TAU = 16.0  # GLA: a_t = sigmoid(x)^(1/tau), tau = 16 (Yang et al. 2024)
+RGLRU_C = 8.0  # Griffin's RG-LRU: a_t = sigma(Lambda)^(c r_t), c = 8 (De et al. 2024)
+DT_MIN, DT_MAX = 1e-3, 1e-1  # Mamba's initial range of Delta = softplus(.)
+
+
+class GateInput(nn.Module):
+    """Pre-activation of a per-token gate, shape [B, T, *shape], from x [B, T, d_in].
+
+    Selective: W x_t + c (`proj`); LTI: a learned constant c (`bias`), the same at every step.
+    """
+
+    def __init__(self, d_in: int, shape: tuple[int, ...], selective: bool):
+        super().__init__()
+        self.shape = shape
+        size = math.prod(shape)
+        if selective:
+            self.proj = nn.Linear(d_in, size)
+        else:
+            self.bias = nn.Parameter(torch.zeros(size))
+
+    @property
+    def const(self) -> torch.Tensor:
+        return self.proj.bias if hasattr(self, "proj") else self.bias
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.proj(x) if hasattr(self, "proj") else self.bias.expand(*x.shape[:-1], -1)
+        return y.reshape(*x.shape[:-1], *self.shape)
+
+
+def gate_input_params(d_in: int, size: int, selective: bool) -> int:
+    """Parameters of GateInput(d_in, (size,), selective)."""
+    return d_in * size + size if selective else size
+
+
+def inverse_softplus(y: torch.Tensor) -> torch.Tensor:
+    return y + torch.log(-torch.expm1(-y))
+
+
+def logit(p: float) -> float:
+    return math.log(p) - math.log1p(-p)
+
+
+def init_delta(dt: GateInput) -> None:
+    """Mamba's Delta init: softplus(c) log-uniform in [DT_MIN, DT_MAX]."""
+    with torch.no_grad():
+        log_dt = torch.empty(dt.const.shape).uniform_(math.log(DT_MIN), math.log(DT_MAX))
+        dt.const.copy_(inverse_softplus(log_dt.exp()))
+
+
+@dataclass(frozen=True)
+class GateShape:
+    """What a gate is built for: H heads, state size n, whether the gate is per channel
+    (diagonal: shape (H, n)) or per head ((H,)), whether it reads the input (selective), the
+    width of its source (`d_in`) and of the Delta source (`d_delta`, the low-rank width when
+    the wiring projects Delta through a bottleneck)."""
+
+    heads: int
+    state_size: int
+    diagonal: bool
+    selective: bool
+    d_in: int
+    d_delta: int
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self.heads, self.state_size) if self.diagonal else (self.heads,)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+
+@dataclass(frozen=True)
+class Gate(Option):
+    """One parametrization of a_t. `learned`: a_t has parameters (not fixed decays);
+    `owns_delta`: the gate computes Mamba's Delta_t, which the 'delta' injection then reuses;
+    `per_head_only`: only a per-head (scalar) transition; `positive_only`: a_t > 0 whatever its
+    parameters, so no signed eigenvalues."""
+
+    learned: bool = True
+    owns_delta: bool = False
+    per_head_only: bool = False
+    positive_only: bool = False
+
+    def build(self, m: nn.Module, s: GateShape) -> None:
+        """Register this gate's parameters on the mixer m (names read by the zoo tests)."""
+        m.a_in = GateInput(s.d_in, s.shape, s.selective)
+
+    def params(self, s: GateShape) -> int:
+        return gate_input_params(s.d_in, s.size, s.selective)
+
+    def log_a(self, m: nn.Module, x: torch.Tensor, x_delta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(log a_t [B, T, H(, n)], Delta_t [B, T, H] or None) from the gate source x and the
+        Delta source x_delta (both [B, T, features])."""
+        raise NotImplementedError
+
+
+GATES: Registry[Gate] = Registry("gate")
+
+
+@GATES.register
+@dataclass(frozen=True)
+class MambaGate(Gate):
+    name: str = "mamba"
+    doc: str = "a_t = exp(-Delta_t exp(A_log)), Delta_t = softplus(w^T x_t + b) per head (S6/SSD)"
+    owns_delta: bool = True
+
+    def build(self, m: nn.Module, s: GateShape) -> None:
+        m.dt = GateInput(s.d_delta, (s.heads,), s.selective)
+        init_delta(m.dt)
+        # Mamba-2 draws A in [1, 16] per head; S6 uses the S4D-real init A = 1..n per channel.
+        n = s.state_size
+        A = torch.arange(1, n + 1, dtype=torch.float32).repeat(s.heads, 1) if s.diagonal else torch.empty(s.heads).uniform_(1, 16)
+        m.A_log = nn.Parameter(A.log())
+
+    def params(self, s: GateShape) -> int:
+        return gate_input_params(s.d_delta, s.heads, s.selective) + s.size
+
+    def log_a(self, m, x, x_delta):
+        delta = F.softplus(m.dt(x_delta))
+        A = m.A_log.exp()
+        return (-(delta[..., None] * A) if A.dim() == 2 else -(delta * A)), delta
+
+
+@GATES.register
+@dataclass(frozen=True)
+class GlaGate(Gate):
+    name: str = "gla"
+    doc: str = "a_t = sigmoid(W x_t + c)^(1/16) (GLA)"
+
+    def log_a(self, m, x, x_delta):
+        return F.logsigmoid(m.a_in(x)) / GLA_TAU, None
+
+
+@GATES.register
+@dataclass(frozen=True)
+class SigmoidGate(Gate):
+    name: str = "sigmoid"
+    doc: str = "a_t = sigmoid(W x_t + c), c initialized so a_t starts in [0.9, 0.999]"
+
+    def build(self, m, s):
+        super().build(m, s)
+        with torch.no_grad():
+            # forget gates start close to 1 (long memory), spread over heads and channels
+            m.a_in.const.uniform_(logit(0.9), logit(0.999))
+
+    def log_a(self, m, x, x_delta):
+        return F.logsigmoid(m.a_in(x)), None
+
+
+@GATES.register
+@dataclass(frozen=True)
+class FixedGate(Gate):
+    name: str = "fixed"
+    doc: str = "a_h = 1 - 2^(-5-h), fixed per head (RetNet)"
+    learned: bool = False
+    per_head_only: bool = True
+    positive_only: bool = True
+
+    def build(self, m, s):
+        decay = 1.0 - 2.0 ** (-5.0 - torch.arange(s.heads, dtype=torch.float32))
+        m.register_buffer("log_decay", decay.log())
+
+    def params(self, s):
+        return 0
+
+    def log_a(self, m, x, x_delta):
+        return m.log_decay.expand(*x.shape[:2], -1), None
+
+
+@GATES.register
+@dataclass(frozen=True)
+class RglruGate(Gate):
+    name: str = "rglru"
+    doc: str = "a_t = sigma(Lambda)^(8 r_t), r_t = sigmoid(W x_t + c) (Griffin's RG-LRU)"
+
+    def build(self, m, s):
+        super().build(m, s)
+        # Griffin: sigma(Lambda)^c uniform in [0.9, 0.999]
+        a_c = torch.empty(s.shape).uniform_(0.9, 0.999)
+        p = a_c ** (1.0 / RGLRU_C)
+        m.lam = nn.Parameter(torch.log(p) - torch.log1p(-p))
+
+    def params(self, s):
+        return super().params(s) + s.size
+
+    def log_a(self, m, x, x_delta):
+        return -RGLRU_C * F.softplus(-m.lam) * torch.sigmoid(m.a_in(x)), None
+
+
+@GATES.register
+@dataclass(frozen=True)
+class ReversedSigmoidGate(Gate):
+    name: str = "reversed_sigmoid"
+    doc: str = "a_t = sigma(-(W x_t + c))^relu(alpha), alpha one learned exponent per layer (DSF qLSTM)"
+
+    def build(self, m, s):
+        super().build(m, s)
+        with torch.no_grad():
+            m.a_in.const.uniform_(-logit(0.999), -logit(0.9))
+        # one learned exponent per layer, initialized at 1 (as in the authors' code; S6/SSD's
+        # exp(-softplus(x) A) = sigma(-x)^A)
+        m.forget_exponent = nn.Parameter(torch.ones(()))
+
+    def params(self, s):
+        return super().params(s) + 1
+
+    def log_a(self, m, x, x_delta):
+        return F.relu(m.forget_exponent) * F.logsigmoid(-m.a_in(x)), None
+
+
+@GATES.register
+@dataclass(frozen=True)
+class KdaGate(Gate):
+    name: str = "kda"
+    doc: str = "a_t = exp(-exp(A_log_h) softplus(W x_t + b)) per channel, A_log per head (Kimi Delta Attention)"
+
+    def build(self, m, s):
+        super().build(m, s)
+        init_delta(m.a_in)  # softplus(b) log-uniform in [1e-3, 0.1], as fla's dt_bias
+        m.A_log = nn.Parameter(torch.empty(s.heads).uniform_(1, 16).log())
+
+    def params(self, s):
+        return super().params(s) + s.heads
+
+    def log_a(self, m, x, x_delta):
+        A = m.A_log.exp()
+        pre = F.softplus(m.a_in(x))
+        return -(A[:, None] * pre if pre.dim() == 4 else A * pre), None

@@ -1,0 +1,166 @@
+"""The injection scales b_t (the `injection` axis): one registered object per choice.
+
+Each `Injection` knows its parameters (`build` / `params`), what it needs from the transition
+(`needs_gate`: a_t; `needs_householder`: beta_t), whether it reads the input (`reads_input`,
+a selectivity source for the checks) and whether it vanishes as a_t -> 1 (`gate_tied`, which
+bounds the state without a normalizer, P6). `value` gives b_t [B, T, H], or [B, T, H, n] when
+it depends on a diagonal gate (the mixer then folds it into k).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from dsf_search.core.gates import GateInput, GateShape, gate_input_params, init_delta
+from dsf_search.core.registry import Option, Registry
+
+EXP_GATE_CAP = 15.0  # exp input gates are soft-capped, as in xLSTM 7B, so exp() cannot overflow
+MAX_SQRT_GRADIENT = 1000.0  # Griffin's bound on d sqrt(x) / dx as x -> 0
+
+
+class _BoundedSqrt(torch.autograd.Function):
+    """sqrt(x), exact, with its derivative 1 / (2 sqrt(x)) capped at MAX_SQRT_GRADIENT (as in
+    Griffin's reference code) so it stays finite as x -> 0."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        return torch.sqrt(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        (x,) = ctx.saved_tensors
+        return grad / torch.sqrt(torch.clamp(4.0 * x, min=1.0 / MAX_SQRT_GRADIENT**2))
+
+
+@dataclass(frozen=True)
+class Injection(Option):
+    needs_gate: bool = False
+    needs_householder: bool = False
+    reads_input: bool = False
+    gate_tied: bool = False
+
+    def build(self, m: nn.Module, s: GateShape, gate_owns_delta: bool) -> None:
+        """Register the parameters of b_t on the mixer m (none by default)."""
+
+    def params(self, s: GateShape, gate_owns_delta: bool) -> int:
+        return 0
+
+    def value(self, m: nn.Module, x: torch.Tensor, x_delta: torch.Tensor, a: torch.Tensor | None,
+              delta: torch.Tensor | None, beta: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        """b_t from the gate source x [B, T, features], the Delta source x_delta, the gate values
+        a, Mamba's Delta and beta (None where the transition has none); None means b = 1."""
+        return None
+
+
+INJECTIONS: Registry[Injection] = Registry("injection")
+INJECTIONS.register(Injection("one", "b_t = 1"))
+
+
+@INJECTIONS.register
+@dataclass(frozen=True)
+class InvSqrtN(Injection):
+    name: str = "inv_sqrt_n"
+    doc: str = "b_t = 1/sqrt(n) (P5: variance O(1) whatever the state size)"
+
+    def value(self, m, x, x_delta, a, delta, beta, n):
+        return x.new_full((*x.shape[:2], m.spec.heads), 1.0 / math.sqrt(n))
+
+
+@INJECTIONS.register
+@dataclass(frozen=True)
+class SigmoidInjection(Injection):
+    name: str = "sigmoid"
+    doc: str = "b_t = sigmoid(w^T x_t + c) per head (an input gate)"
+    reads_input: bool = True
+
+    def build(self, m, s, gate_owns_delta):
+        m.b_in = GateInput(s.d_in, (s.heads,), s.selective)
+
+    def params(self, s, gate_owns_delta):
+        return gate_input_params(s.d_in, s.heads, s.selective)
+
+    def value(self, m, x, x_delta, a, delta, beta, n):
+        return torch.sigmoid(m.b_in(x))
+
+
+@INJECTIONS.register
+@dataclass(frozen=True)
+class DeltaInjection(Injection):
+    name: str = "delta"
+    doc: str = "b_t = Delta_t = softplus(w^T x_t + b) (Mamba's discretization step; the mamba gate's own)"
+    reads_input: bool = True
+
+    def build(self, m, s, gate_owns_delta):
+        if not gate_owns_delta:
+            m.dt = GateInput(s.d_delta, (s.heads,), s.selective)
+            init_delta(m.dt)
+
+    def params(self, s, gate_owns_delta):
+        return 0 if gate_owns_delta else gate_input_params(s.d_delta, s.heads, s.selective)
+
+    def value(self, m, x, x_delta, a, delta, beta, n):
+        return delta if delta is not None else F.softplus(m.dt(x_delta))
+
+
+@INJECTIONS.register
+@dataclass(frozen=True)
+class OneMinusA(Injection):
+    name: str = "one_minus_a"
+    doc: str = "b_t = 1 - a_t (tied to the gate)"
+    needs_gate: bool = True
+    gate_tied: bool = True
+
+    def value(self, m, x, x_delta, a, delta, beta, n):
+        return 1.0 - a
+
+
+@INJECTIONS.register
+@dataclass(frozen=True)
+class SqrtOneMinusA2(Injection):
+    name: str = "sqrt_one_minus_a2"
+    doc: str = "b_t = sqrt(1 - a_t^2) (Griffin's RG-LRU normalization)"
+    needs_gate: bool = True
+    gate_tied: bool = True
+
+    def value(self, m, x, x_delta, a, delta, beta, n):
+        return _BoundedSqrt.apply((1.0 - a * a).clamp_min(0.0))
+
+
+@INJECTIONS.register
+@dataclass(frozen=True)
+class ExpInjection(SigmoidInjection):
+    name: str = "exp"
+    doc: str = "b_t = exp(15 tanh((w^T x_t + c) / 15)) (xLSTM's exponential input gate, soft-capped)"
+
+    def value(self, m, x, x_delta, a, delta, beta, n):
+        return torch.exp(EXP_GATE_CAP * torch.tanh(m.b_in(x) / EXP_GATE_CAP))
+
+
+@INJECTIONS.register
+@dataclass(frozen=True)
+class ExpClampedInjection(SigmoidInjection):
+    name: str = "exp_clamped"
+    doc: str = "b_t = exp(min(w^T x_t + c, 15)) (xLSTM's exponential input gate, exact below the clamp)"
+
+    def value(self, m, x, x_delta, a, delta, beta, n):
+        # xLSTM keeps exp(i) finite with its max-stabilizer, which cancels exactly in the output;
+        # the core's forms are not stabilized, so the pre-activation is clamped instead
+        return torch.exp(m.b_in(x).clamp_max(EXP_GATE_CAP))
+
+
+@INJECTIONS.register
+@dataclass(frozen=True)
+class BetaInjection(Injection):
+    name: str = "beta"
+    doc: str = "b_t = beta_t (the delta rule)"
+    needs_householder: bool = True
+    gate_tied: bool = True
+
+    def value(self, m, x, x_delta, a, delta, beta, n):
+        return beta
