@@ -255,12 +255,12 @@ class Driver:
 
     def _check_resources(self) -> None:
         """Refuse (InputError) before any dispatch when one trial can never be scheduled."""
-        import ray
-
         s = self.settings
         if s.executor == "serial":
             return
-        if s.address or os.environ.get("RAY_ADDRESS") or ray.is_initialized():
+        # ray is not imported here unless it already is: start_ray must be the first to import it
+        ray_running = "ray" in sys.modules and sys.modules["ray"].is_initialized()
+        if s.address or os.environ.get("RAY_ADDRESS") or ray_running:
             start_ray(s.address)
             offer = ray_offer()
         else:
