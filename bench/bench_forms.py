@@ -2,6 +2,11 @@
 
     python bench/bench_forms.py                 # the full report (about 10-15 min on 2 cores)
     python bench/bench_forms.py --T 256 1024    # a subset
+    # the frontier transitions (issue 11): chunked vs recurrent at T=4096, m=2 factors vs one
+    python bench/bench_forms.py --T 4096 --families dplr rotation_diagonal householder_scalar \
+        householder_scalar_x2 --forms chunked recurrent --no-short
+    python bench/bench_forms.py --T 1024 4096 --families fox --forms sdpa quadratic --no-short
+    python bench/bench_forms.py --frontier --T 4096   # the same ratios, forms timed alternately
 
 Setting: B=1, H=4, n=d_v=64, float32, loss = sum(y * w) with a fixed random w, gradients for
 every input that has one (q, k, v, gates, beta). Linear readouts use normalization 'none'
@@ -48,6 +53,11 @@ LINEAR_FORMS = ("chunked", "recurrent", "quadratic")
 RECURRENT_MAX_T = 4096
 SHORT_T = (1, 2, 4, 8, 16, 32)
 SHORT_FAMILIES = ("scalar", "diagonal", "householder_diagonal")
+# Frontier families (not in the default run): rotations (theta, one gate magnitude per pair),
+# diagonal plus low rank, two Householder factors per token (DeltaProduct, T x 2 sub-steps
+# through core/frontier.py) and the Forgetting Transformer (exp readout, decay outside).
+FRONTIER = ("rotation_scalar", "rotation_diagonal", "dplr", "householder_scalar_x2", "fox")
+DIAGONAL_FAMILIES = ("diagonal", "householder_diagonal", "rotation_diagonal", "dplr")
 
 
 def _inputs(transition: str, readout: str, T: int) -> tuple[list[torch.Tensor], dict, list[torch.Tensor]]:
@@ -56,17 +66,34 @@ def _inputs(transition: str, readout: str, T: int) -> tuple[list[torch.Tensor], 
     q = torch.randn(B, T, H, N_FEAT, generator=g)
     k = torch.randn(B, T, H, N_FEAT, generator=g)
     v = torch.randn(B, T, H, D_V, generator=g)
+    family = transition
+    transition = {"rotation_scalar": "scalar", "rotation_diagonal": "diagonal", "householder_scalar_x2": "householder_scalar",
+                  "fox": "scalar"}.get(family, family)
+    readout = "exp" if family == "fox" else readout
     kw: dict = {"transition": transition, "readout": readout, "scale": N_FEAT**-0.5}
     if readout == "exp":
         kw["normalization"] = "sum"
-    if "householder" in transition:
+    if family == "fox":
+        kw["decay_placement"] = "outside"
+    if "householder" in transition or transition == "dplr":
         k = k / k.norm(dim=-1, keepdim=True)
         kw["beta"] = torch.rand(B, T, H, generator=g)
     if transition in ("scalar", "householder_scalar"):
         kw["log_a"] = -0.1 * torch.rand(B, T, H, generator=g)
-    if transition in ("diagonal", "householder_diagonal"):
-        kw["log_a"] = -0.1 * torch.rand(B, T, H, N_FEAT, generator=g)
-    leaves = [q, k, v] + [kw[name] for name in ("log_a", "beta") if name in kw]
+    if transition in ("diagonal", "householder_diagonal", "dplr"):
+        width = N_FEAT // 2 if family.startswith("rotation") else N_FEAT
+        kw["log_a"] = -0.1 * torch.rand(B, T, H, width, generator=g)
+    if family.startswith("rotation"):
+        kw["theta"] = torch.rand(B, T, H, N_FEAT // 2, generator=g)
+    if transition == "dplr":
+        # the mixer's stable parametrization with p = k: u = beta sqrt(a) k, w = sqrt(a) k
+        root = (0.5 * kw["log_a"]).exp()
+        kw["u"], kw["w"] = kw.pop("beta")[..., None] * root * k, root * k
+    if family.endswith("_x2"):
+        kw["factors"] = ([torch.nn.functional.normalize(torch.randn(B, T, H, N_FEAT, generator=g), dim=-1)],
+                         [torch.randn(B, T, H, D_V, generator=g)], [torch.rand(B, T, H, generator=g)])
+        kw["b"] = kw["beta"]
+    leaves = [q, k, v] + [kw[name] for name in ("log_a", "beta", "theta", "u", "w") if name in kw]
     for x in leaves:
         x.requires_grad_(True)
     return [q, k, v], kw, leaves
@@ -79,8 +106,11 @@ def _fwd_bwd(form: str, transition: str, readout: str, T: int, chunk_size: int) 
     qkv, kw, leaves = _inputs(transition, readout, T)
     w = torch.randn(B, T, H, D_V, generator=torch.Generator().manual_seed(1))
 
+    from dsf_search.core.frontier import substeps, token_outputs
+
     def step() -> None:
-        y = mix(*qkv, form=form, chunk_size=chunk_size, **kw)
+        q, k, v, args, m = substeps(*qkv, kw, "beta")
+        y = token_outputs(mix(q, k, v, form=form, chunk_size=chunk_size, **args), m)
         torch.autograd.grad((y * w).sum(), leaves)
 
     return step
@@ -167,8 +197,30 @@ def measure_short(chunk_size: int, reps: int) -> dict:
     return out
 
 
+def measure_frontier(T: int, chunk_size: int, reps: int) -> dict:
+    """Child process: for the frontier families, chunked and recurrent timed alternately
+    (recurrent, ~seconds per run at T=4096, once per round), and chunked with 2 Householder
+    factors per token against 1, alternately; medians over the rounds."""
+    out = {}
+    pairs = [(family, ("chunked", "recurrent"), family) for family in ("dplr", "rotation_diagonal", "rotation_scalar")]
+    pairs.append(("householder_scalar", ("chunked", "chunked"), "householder_scalar_x2"))
+    for family, forms, other in pairs:
+        steps = [_fwd_bwd(forms[0], family, "linear", T, chunk_size), _fwd_bwd(forms[1], other, "linear", T, chunk_size)]
+        steps[0]()
+        if forms[1] == "chunked":
+            steps[1]()
+        times: list[list[float]] = [[], []]
+        for _ in range(reps if forms[1] == "chunked" else 2):
+            for i, step in enumerate(steps):
+                times[i].append(_timed(step))
+        out[f"{family} {forms[0]} | {other} {forms[1]}"] = [statistics.median(t) for t in times]
+    return out
+
+
 def chunked_forward_flops(transition: str, T: int, C: int) -> float:
     """Matmul FLOPs of the chunked form's forward (see dsf_search/core/forms/chunked.py)."""
+    if transition in FRONTIER:
+        return float("nan")  # not derived for the frontier families; their rate is not printed
     n, d = N_FEAT, D_V
     # Per-channel gates fill only the lower triangle of a pair matrix (halving levels).
     pair = C * (C - 1) * n if transition in ("diagonal", "householder_diagonal") else 2 * C * C * n
@@ -181,7 +233,7 @@ def chunked_forward_flops(transition: str, T: int, C: int) -> float:
 
 def quadratic_bytes(transition: str, T: int) -> float:
     """Rough footprint of the quadratic form: ~12 live [B,H,T,T(,n)] float32 tensors."""
-    per_pair = N_FEAT if transition in ("diagonal", "householder_diagonal") else 1
+    per_pair = N_FEAT if transition in DIAGONAL_FAMILIES else 1
     return 12 * B * H * T * T * per_pair * 4
 
 
@@ -204,6 +256,8 @@ def _child(args: argparse.Namespace) -> None:
         result = measure_cell(mode[1], mode[2], mode[3], int(mode[4]), args.chunk_size, args.reps)
     elif mode[0] == "pair":
         result = measure_pair(int(mode[1]), args.chunk_size, args.reps)
+    elif mode[0] == "frontier":
+        result = measure_frontier(int(mode[1]), args.chunk_size, args.reps)
     else:
         result = measure_short(args.chunk_size, args.reps)
     print(json.dumps(result))
@@ -239,6 +293,8 @@ def main() -> None:
     parser.add_argument("--memory-budget-gib", type=float, default=6.0)
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--no-short", action="store_true", help="skip the short-T crossover table")
+    parser.add_argument("--frontier", action="store_true",
+                        help="only the frontier ratios (chunked vs recurrent, 2 factors vs 1), timed alternately")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -246,6 +302,13 @@ def main() -> None:
         return
 
     started = time.time()
+    if args.frontier:
+        print(f"load average at start (1, 5, 15 min): {os.getloadavg()}; {args.threads} threads")
+        for T in args.T:
+            for key, (first, second) in _run_child(["frontier", str(T)], args).items():
+                print(f"  T={T}: {key}: {first * 1e3:.1f} ms vs {second * 1e3:.1f} ms, ratio {second / first:.2f}")
+        print(f"load average at end (1, 5, 15 min): {os.getloadavg()}; total wall time {time.time() - started:.0f} s")
+        return
     print(f"machine: {os.cpu_count()}-core CPU, {_cpu_model()}; torch {torch.__version__}; {args.threads} threads")
     print(f"load average at start (1, 5, 15 min): {os.getloadavg()}")
     print(f"setting: B={B} H={H} n={N_FEAT} d_v={D_V} float32, forward+backward, chunk_size={args.chunk_size}")
@@ -293,7 +356,7 @@ def main() -> None:
     print()
     print("speed-up of chunked (time of the other form / time of chunked)")
     print(f"{'family':22s}{'T':>6s}{'recurrent/chunked':>20s}{'quadratic/chunked':>20s}")
-    for family in args.families:
+    for family in [f for f in args.families if f != "fox"]:
         for T in args.T:
             c = cells.get(("chunked", family, T), {})
             row = f"{family:22s}{T:6d}"
@@ -301,6 +364,11 @@ def main() -> None:
                 o = cells.get((other, family, T), {})
                 row += f"{o['time_s'] / c['time_s']:20.1f}" if "time_s" in o and "time_s" in c else f"{'-':>20s}"
             print(row)
+
+    for T in args.T:
+        one, two = cells.get(("chunked", "householder_scalar", T), {}), cells.get(("chunked", "householder_scalar_x2", T), {})
+        if "time_s" in one and "time_s" in two:
+            print(f"2 Householder factors per token / 1 factor (chunked, T={T}): {two['time_s'] / one['time_s']:.2f}x")
 
     print()
     print("chunked (linear readout, diagonal gates) vs SDPA softmax, timed alternately in one process")
@@ -327,7 +395,7 @@ def main() -> None:
     for T in args.T:
         for family in args.families:
             c = cells.get(("chunked", family, T), {})
-            if "time_s" in c and "matmul_gflops" in c:
+            if "time_s" in c and "matmul_gflops" in c and family not in FRONTIER:
                 gf = 3 * chunked_forward_flops(family, T, args.chunk_size) / c["time_s"] / 1e9
                 print(f"  T={T:5d} {family:22s}{gf:7.1f} GFLOP/s of {c['matmul_gflops']:6.1f} = "
                       f"{100 * gf / c['matmul_gflops']:5.1f}%")

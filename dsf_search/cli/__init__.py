@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from dsf_search.cli import coefficients as coefficients_command
 from dsf_search.cli import compare as compare_command
+from dsf_search.cli import confirm as confirm_command
 from dsf_search.cli import evaluate as evaluate_command
 from dsf_search.cli import export as export_command
 from dsf_search.cli import report as report_command
@@ -23,7 +24,8 @@ from dsf_search.cli import zoo as zoo_command
 from dsf_search.errors import InputError
 
 COMMANDS = [zoo_command, validate_command, sample_command, evaluate_command, run_command, status_command,
-            results_command, compare_command, report_command, coefficients_command, export_command]
+            results_command, compare_command, report_command, coefficients_command, confirm_command,
+            export_command]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "each maximized objective, median of each minimized one), e.g. one space under two "
                     "protocols. With --by AXIS: for each value of AXIS (a column such as layers.0.transition, "
                     "or a search decision such as transition for param.transition) in each study: complete "
-                    "candidates, failed trials, best and median quality, median cost.",
+                    "candidates, failed trials, best and median quality, median cost, and the mean of each "
+                    "objective with the 95% Student-t interval of that mean over the candidates.",
     )
     p.add_argument("studies", nargs="+", type=study_name, metavar="STUDY", help="study names")
     p.add_argument("--by", metavar="AXIS", help="break each study down by the values of this axis")

@@ -15,6 +15,7 @@ from dsf_search.errors import InputError
 from dsf_search.evaluate import DEVICES, EvalResult, ProgressEvent, candidate_spec, evaluate, load_protocol
 from dsf_search.evaluate.candidate import DEFAULT_PROTOCOL, default_protocol_path
 from dsf_search.evaluate.progress import EFFICIENCY, EVAL, RUN_END, STEP
+from dsf_search.evaluate.seeds import CI_HIGH, CI_LOW, STD, is_statistic
 
 DEFAULT_EVALUATOR = DEFAULT_PROTOCOL
 _REDRAW_S = 0.2  # a terminal line redraw at most this often: steps come far faster
@@ -30,7 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("candidate", help="preset name (see `dsf-search zoo`) or path of a ModelSpec YAML file")
     p.add_argument("--evaluator", help=f"protocol YAML (default {DEFAULT_EVALUATOR}, found from any directory)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
-    p.add_argument("--seed", type=SEED, default=0, help="seed of data, init and batch order (default 0)")
+    p.add_argument("--seed", type=SEED, default=0,
+                   help="seed of init and batch order, and of the data unless --data-seed is given; with the "
+                        "protocol's `seeds: N` the seeds are SEED .. SEED+N-1 (default 0)")
+    p.add_argument("--data-seed", type=SEED, default=None,
+                   help="seed of the task data (default: --seed); the seeds of `seeds: N` share the data of SEED")
     p.add_argument("--time-budget", type=number(0, above=True), default=None, metavar="S",
                    help="override the protocol's per-trial timeout, in seconds")
     p.add_argument("--json", action="store_true", help="print the result as JSON (no progress, no table)")
@@ -69,8 +74,10 @@ class ProgressLine:
 
 def format_result(result: EvalResult) -> str:
     """The per-task table, then the aggregate, efficiency and cost metrics."""
+    seeds = ", ".join(map(str, result.seeds)) if result.seeds else str(result.seed)
     lines = [f"status: {result.status}" + (f" ({result.reason})" if result.reason else ""),
-             f"device: {result.device}   protocol: {result.protocol}   seed: {result.seed}   spec: {result.spec_hash}"]
+             f"device: {result.device}   protocol: {result.protocol}   seed{'s' if result.seeds else ''}: {seeds}   "
+             f"spec: {result.spec_hash}"]
     if result.tasks:
         table = pd.DataFrame([{
             "task": row.task, "setting": row.setting, "accuracy": f"{row.accuracy:.3f}", "lr": f"{row.lr:g}",
@@ -78,11 +85,36 @@ def format_result(result: EvalResult) -> str:
         } for row in result.tasks])
         lines += ["", table.to_string(index=False)]
     if result.metrics:
-        lines += ["", "metrics:"]
-        width = max(len(name) for name in result.metrics)
-        lines += [f"  {name:<{width}}  {_number(value)}" for name, value in result.metrics.items()]
+        names = [name for name in result.metrics if not is_statistic(name)]
+        seeded = f" (mean over {len(result.seeds)} seeds; 95% Student-t interval, std)" if result.seeds else ""
+        lines += ["", f"metrics{seeded}:"]
+        width = max(len(name) for name in names)
+        lines += [f"  {name:<{width}}  {_with_interval(result.metrics, name)}" for name in names]
+    if result.per_seed:
+        lines += ["", "per seed:", _per_seed_table(result).to_string(index=False)]
     lines += ["", "time: " + "  ".join(f"{phase} {seconds:.1f} s" for phase, seconds in result.timings.items())]
     return "\n".join(lines)
+
+
+def _with_interval(metrics: dict[str, float], name: str) -> str:
+    """`mean`, or `mean ± half [low, high] std s` when the metric has a seed interval."""
+    value = metrics[name]
+    if name + CI_LOW not in metrics:
+        return _number(value)
+    low, high, std = metrics[name + CI_LOW], metrics[name + CI_HIGH], metrics[name + STD]
+    return f"{_number(value)} ± {_number((high - low) / 2)}  [{_number(low)}, {_number(high)}]  std {_number(std)}"
+
+
+def _per_seed_table(result: EvalResult) -> pd.DataFrame:
+    """One row per seed: status, the task metrics and quality, the seed's wall time."""
+    rows = []
+    for record in result.per_seed:
+        metrics = record.get("metrics") or {}
+        row = {"seed": record["seed"], "status": record["status"]}
+        row.update({name: _number(value) for name, value in metrics.items() if "." in name or name == "quality"})
+        row["time_s"] = f"{(record.get('timings') or {}).get('total', float('nan')):.1f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _number(value: float) -> str:
@@ -98,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     spec = candidate_spec(args.candidate, protocol)
     progress = None if args.json else ProgressLine(sys.stderr)
     result = evaluate(spec, protocol, device=args.device, seed=args.seed, progress=progress,
-                      time_budget_s=args.time_budget)
+                      time_budget_s=args.time_budget, data_seed=args.data_seed)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:

@@ -11,6 +11,7 @@ from dsf_search.errors import InputError
 from dsf_search.results import groups, load_study, objectives_of, pareto, table
 from dsf_search.results.formats import FORMATS, write
 from dsf_search.results.query import ALL, STATES, filter_states, select, sort, where
+from dsf_search.results.uncertainty import with_intervals
 from dsf_search.search.storage import DEFAULT_ROOT
 
 EXAMPLES = """examples:
@@ -83,7 +84,8 @@ def query(df: pd.DataFrame, objectives: dict[str, str], args: argparse.Namespace
     if args.columns and args.columns.strip().lower() != "all":
         shown = select(shown, [c.strip() for c in args.columns.split(",") if c.strip()])
     elif not args.columns and args.format in ("table", "markdown"):
-        shown = shown[compact_columns(shown, objectives)]
+        # a candidate trained on several seeds shows its mean ± the half-width of its 95% interval
+        shown = with_intervals(shown[compact_columns(shown, objectives)], objectives, full=shown)
     return shown
 
 

@@ -109,6 +109,11 @@ def print_summary(summary: Summary, root: str, storage: str | None, out=sys.stdo
     if not seeds.empty:
         print("\nseeded known architectures (* = on the Pareto front):", file=out)
         show(seeds)
+    from dsf_search.results.ladder import format_ladder
+
+    ladder = format_ladder(summary.study, storage, root)
+    if ladder:
+        print("\n" + ladder, file=out)
 
 
 def run(args: argparse.Namespace) -> int:

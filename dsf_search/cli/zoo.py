@@ -10,6 +10,7 @@ import pandas as pd
 from dsf_search.cli.flags import whole
 from dsf_search.core import zoo
 from dsf_search.core.cost import params, state_bytes
+from dsf_search.core.transitions import TRANSITIONS
 from dsf_search.errors import InputError
 
 TABLE_LENGTH = 2048
@@ -27,9 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _eigenvalue_range(m) -> str:
-    if m.transition == "identity":
-        return "{1}"
-    return "[-1, 1]" if m.eigenvalues == "signed" else "[0, 1]"
+    """The eigenvalue set of the preset's A_t (transitions.py): {1}, real [0, 1], real [-1, 1],
+    or complex |lambda| <= 1."""
+    kind = TRANSITIONS[m.transition].eigenvalue_set(m.eigenvalues, m.rotation)
+    return {"one": "{1}", "real nonnegative": "[0, 1]", "real signed": "[-1, 1]", "complex": "complex |z|<=1"}[kind]
 
 
 def _selective(m) -> str:
@@ -51,6 +53,7 @@ def table(d_model: int = TABLE_WIDTH, length: int = TABLE_LENGTH) -> pd.DataFram
             "normalization": m.normalization,
             "selective": _selective(m),
             "eigenvalues": _eigenvalue_range(m),
+            "factors": m.householder_factors,
             f"state_bytes@{length}": state_bytes(spec, length),
             f"params@d{d_model}": params(spec),
         })

@@ -26,6 +26,7 @@ from dsf_search.core.forms.inputs import GATED, HOUSEHOLDER
 from dsf_search.core.gates import GATES
 from dsf_search.core.injections import INJECTIONS
 from dsf_search.core.spec import MixerSpec, ModelSpec
+from dsf_search.core.transitions import TRANSITIONS
 
 CODES = ("P1", "P2", "P3", "P4", "P5", "P6")
 LEVELS = ("error", "warning")
@@ -68,13 +69,9 @@ def _selective(m: MixerSpec) -> bool:
 
 def _eigenvalue_one(m: MixerSpec) -> str | None:
     """Why A_t can reach eigenvalue 1, or None when it is strictly stable."""
-    if m.transition == "identity":
-        return "A_t = I"
-    if _has_learned_gate(m):
-        return f"the {m.gate} gate a_t can approach 1"
-    if m.transition == "householder":
-        return "I - beta_t k_t k_t^T keeps eigenvalue 1 off k_t"
-    return None  # the fixed (RetNet) decays are < 1
+    # the fixed (RetNet) decays are < 1; a rotation keeps |lambda| = |a| (transitions.py)
+    why = TRANSITIONS[m.transition].reaches_one(_has_learned_gate(m))
+    return why if why is None or not _has_learned_gate(m) else why.replace("the gate", f"the {m.gate} gate")
 
 
 def _gate_tied(m: MixerSpec) -> bool:
@@ -98,7 +95,8 @@ def _layer_findings(spec: ModelSpec, i: int, length: int, position_before: bool)
     elif not (_selective(m) or m.qk_norm or m.state_size >= LARGE_STATE):
         add("P2", "warning", f"linear readout without an input-dependent gate, normalized q/k or a large state "
                              f"(n = {m.state_size} < {LARGE_STATE}): selectivity is limited by the readout's zero set")
-    if m.transition == "identity" and spec.positional == "none" and not position_before and m.conv_size == 0:
+    if m.transition == "identity" and m.rotation == "none" and spec.positional == "none" and not position_before \
+            and m.conv_size == 0:
         add("P3", "warning", "A_t = I injects no position and nothing before this layer does "
                              "(no positional encoding, no earlier non-identity transition or convolution)")
     if m.transition in HOUSEHOLDER and m.state_size == 1:
@@ -140,7 +138,8 @@ def check(spec: ModelSpec, length: int = 2048, errors: Collection[str] = (),
     for i, layer in enumerate(spec.layers):
         findings += _layer_findings(spec, i, length, position_before)
         # a decaying/rotating transition or a causal conv makes this layer's output position-aware
-        position_before = position_before or layer.transition != "identity" or layer.conv_size > 0
+        position_before = position_before or layer.transition != "identity" or layer.rotation != "none" \
+            or layer.conv_size > 0
     out = []
     for f in findings:
         if f.code in ignore:

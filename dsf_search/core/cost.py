@@ -20,11 +20,42 @@ from dsf_search.core.layers import mlp_hidden, swiglu_hidden
 from dsf_search.core.mixer import gate_shape, projection_widths
 from dsf_search.core.wiring import HEADWISE_BLOCK, WIRINGS
 from dsf_search.core.spec import MixerSpec, ModelSpec
+from dsf_search.core.transitions import TRANSITIONS
 
 
 def _in_width(m: MixerSpec, d: int = 0) -> int:
     """Width of in_proj's output (what the short conv runs over; independent of d)."""
     return sum(w for _, w in projection_widths(m, d)[0])
+
+
+def _frontier_params(m: MixerSpec, d_in: int) -> int:
+    """theta_in, erase_beta_in, factor_beta_in of frontier.py (their extra in_proj channels are
+    in projection_widths)."""
+    p = gate_input_params(d_in, m.heads * (m.state_size // 2), m.selective) if m.rotation != "none" else 0
+    p += gate_input_params(d_in, m.heads, m.selective) if m.transition == "dplr" else 0
+    if m.householder_factors > 1:
+        p += gate_input_params(d_in, (m.householder_factors - 1) * m.heads, m.selective)
+    return p
+
+
+def _frontier_flops(m: MixerSpec, d_in: int) -> int:
+    """FLOPs of the frontier axes per token: their selective projections and their state work.
+
+    A rotation costs 6 per state pair and column (4 multiplies, 2 adds); each extra Householder
+    factor one injection (2 n cols) and one reflection (4 n cols); 'dplr' (w^T S and the rank-1
+    update, 4 n cols) is in its Transition's update_flops.
+    """
+    H, n, dv = m.heads, m.state_size, m.head_dim
+    f = 0
+    if m.selective:
+        f += 2 * d_in * H * (n // 2) if m.rotation != "none" else 0
+        f += 2 * d_in * H if m.transition == "dplr" else 0
+        f += 2 * d_in * (m.householder_factors - 1) * H
+    if m.readout == "linear":
+        cols = dv + (1 if m.normalization in ("sum", "maxabs") else 0)
+        f += H * 3 * n * cols if m.rotation != "none" else 0
+        f += H * (m.householder_factors - 1) * 6 * n * cols
+    return f
 
 
 def mixer_params(m: MixerSpec, d: int) -> int:
@@ -57,7 +88,7 @@ def mixer_params(m: MixerSpec, d: int) -> int:
     p += (H if wiring.skip_source == "value" else H * dv) if m.skip else 0
     p += H * dv if m.output_norm else 0
     p += (d * H * dv + bias * H * dv) if m.output_gate != "none" else 0
-    return p + H * dv * d + bias * d
+    return p + H * dv * d + bias * d + _frontier_params(m, shape.d_in)
 
 
 def _norm_params(name: str, d: int) -> int:
@@ -92,7 +123,8 @@ def mixer_state_elements(m: MixerSpec, T: int) -> int:
     if m.readout == "linear":
         state = H * n * dv + (H * n if m.normalization in ("sum", "maxabs") else 0)
     else:
-        state = T * H * (n + dv)
+        # the KV cache; decay outside the readout also keeps one log decay per cached token
+        state = T * H * (n + dv + (1 if m.decay_placement == "outside" and m.transition == "scalar" else 0))
     return state + (_in_width(m) * (m.conv_size - 1) if m.conv_size > 0 else 0)  # in_proj's width does not depend on d
 
 
@@ -110,20 +142,23 @@ def mixer_flops_per_token(m: MixerSpec, d: int, T: int) -> int:
     f += 2 * width * m.conv_size if m.conv_size > 0 else 0
     f += 2 * d_in * sum(w for _, w in projection_widths(m, d)[1])
     f += 2 * d * H * dv if m.output_gate != "none" else 0
-    gate_size = H * n if m.transition in DIAGONAL else H
+    gate_size = H * gate_shape(m, d).state_size if m.transition in DIAGONAL else H
+    f += _frontier_flops(m, d_in)
     gate_inputs = (m.transition in GATED and GATES[m.gate].learned) + (m.transition in HOUSEHOLDER) \
         + INJECTIONS[m.injection].reads_input + (m.normalization == "learned")
     f += 2 * d_in * gate_size * gate_inputs if m.selective else 0
     if m.readout == "linear":
         cols = dv + (1 if m.normalization in ("sum", "maxabs") else 0)
         per_head = 2 * n * cols  # injection outer product + add
-        per_head += n * cols if m.transition in GATED else 0
-        per_head += 4 * n * cols if m.transition in HOUSEHOLDER else 0
+        per_head += TRANSITIONS[m.transition].update_flops(n, cols)
         per_head += 2 * n * cols  # readout
         return f + H * per_head
     per_head = 2 * T * (n + dv)  # scores and the weighted sum over the cache
-    per_head += T * n if m.transition in GATED else 0
-    per_head += 4 * T * n if m.transition in HOUSEHOLDER else 0
+    outside = m.decay_placement == "outside" and m.transition == "scalar"
+    # outside the readout the gate decays T log scores instead of evolving T keys; a rotation
+    # turns every cached key (6 per pair)
+    per_head += T if outside else TRANSITIONS[m.transition].cache_flops(n, T)
+    per_head += 3 * T * n if m.rotation != "none" else 0
     return f + H * per_head
 
 

@@ -1,7 +1,9 @@
 """The functional core op `mix` (DESIGN.md section 3.1): one entry point, several forms.
 
 Per head, y_i = sum_{j<=i} alpha_ij v_j with alpha_ij = phi(s_ij) / eta_i and
-s_ij = c q_i^T A_i A_{i-1} ... A_{j+1} b_j k_j, A_t = (I - beta_t k_t k_t^T) diag(a_t).
+s_ij = c q_i^T A_i A_{i-1} ... A_{j+1} b_j k_j, A_t = (I - beta_t k_t k_t^T) diag(a_t) R(theta_t)
+(R rotates consecutive state pairs), or A_t = diag(a_t) - u_t w_t^T (transition 'dplr').
+With decay_placement 'outside' (scalar gates): alpha_ij = phi(c q_i^T b_j k_j) prod_{t=j+1..i} a_t / eta_i.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from dsf_search.core.forms.chunked import chunked_linear
-from dsf_search.core.forms.inputs import MixInputs, prepare
+from dsf_search.core.forms.inputs import LOW_PRECISION, MixInputs, prepare
 from dsf_search.core.forms.quadratic import coefficients as _coefficients
 from dsf_search.core.forms.quadratic import quadratic_exp, quadratic_linear
 from dsf_search.core.forms.recurrent import recurrent_exp, recurrent_linear
@@ -54,13 +56,15 @@ def choose_form(inp: MixInputs, stateful: bool) -> str:
     | linear  | T >= 4 (any other transition, normalization, state)           | chunked   |
     | exp     | initial_state or return_state                                 | recurrent |
     | exp     | transition identity, normalization sum                        | sdpa      |
+    | exp     | decay outside, scalar gate, normalization sum (FoX)           | sdpa      |
     | exp     | B*H*T*T (*n for diagonal gates) scores <= 256 MiB             | quadratic |
     | exp     | larger                                                        | recurrent |
 
     From bench/bench_forms.py (bench/RESULTS.md; 2-core CPU, fwd+bwd, B=1, H=4, n=d_v=64,
     float32): linear readouts, recurrent vs chunked at T=1: 0.7 vs 1.0-1.9 ms, at T=4 within
     10% either way, at T=8: 3.3-6.0 vs 1.5-3.9 ms, at T=4096: 7-41 s vs 27-134 ms. Softmax:
-    sdpa vs quadratic 26 vs 58 ms at T=1024, 0.30 vs 1.9 s at T=4096. Exp readouts with a
+    sdpa vs quadratic 26 vs 58 ms at T=1024, 0.30 vs 1.9 s at T=4096 (decay outside: sdpa
+    with an additive log-decay mask, see sdpa.py and bench/bench_forms.py). Exp readouts with a
     transition: quadratic vs recurrent 8 vs 347 ms at T=256. The quadratic form is the only
     O(T^2)-memory form, hence its budget; past it only the recurrent form fits in memory.
 
@@ -100,6 +104,10 @@ def mix(
     chunk_size: int | None = None,
     initial_state=None,
     return_state: bool = False,
+    theta: torch.Tensor | None = None,
+    u: torch.Tensor | None = None,
+    w: torch.Tensor | None = None,
+    decay_placement: str = "inside",
 ):
     """Mix values with coefficients from a linear dynamical system.
 
@@ -110,9 +118,19 @@ def mix(
     normalization 'learned', scale the constant c (default 1). chunk_size: the chunked form's
     chunk length (None: `auto_chunk_size`, from the state size).
 
+    Frontier arguments: theta [B, T, H, n // 2] rotation angles of consecutive state pairs
+    (A_t gains R(theta_t); with log_a only; a diagonal gate then has one magnitude per pair,
+    log_a [B, T, H, n // 2]), for every transition but 'dplr'. u, w [B, T, H, n] for transition
+    'dplr' (A_t = diag(a_t) - u_t w_t^T, gates [B, T, H, n]). decay_placement 'outside'
+    (transition 'scalar', log_a): the gate products multiply phi(s_ij) after the readout; for a
+    linear readout that is the same as 'inside'.
+
+    Dtypes: every tensor must share q's dtype and device (else ValueError). float16/bfloat16
+    inputs are computed in float32 by every form but 'fla' and returned in their dtype.
+
     State: linear readouts carry S [B, H, n, d_v] (the pair (S, z [B, H, n]) for sum/maxabs
     normalization); exp readouts carry the cache (keys [B, H, t, n], values [B, H, t, d_v])
-    and only the recurrent form takes it.
+    and only the recurrent form takes it (with decay outside, plus log decays [B, H, t]).
     """
     if form not in FORMS:
         raise ValueError(f"mix: unknown form {form!r}; allowed: {', '.join(FORMS)}")
@@ -121,10 +139,45 @@ def mix(
     inp = prepare(
         q, k, v, transition=transition, log_a=log_a, a=a, beta=beta, b=b,
         readout=readout, normalization=normalization, eta=eta, scale=scale,
+        theta=theta, u=u, w=w, decay_placement=decay_placement,
     )
     stateful = initial_state is not None or return_state
     if form == "auto":
         form = choose_form(inp, stateful)
+    dtype = inp.q.dtype
+    for x in _state_tensors(initial_state):
+        if x.dtype != dtype or x.device != inp.q.device:
+            raise ValueError(
+                f"mix: initial_state must have q's dtype {dtype} and device {inp.q.device}; got {x.dtype} on {x.device}"
+            )
+    if dtype in LOW_PRECISION and form != "fla":
+        inp, initial_state = inp.cast(torch.float32), _cast_state(initial_state, torch.float32)
+    y, state = _run(inp, form, initial_state, return_state, chunk_size, stateful)
+    y = y.transpose(1, 2).to(dtype)
+    if not return_state:
+        return y
+    return y, _cast_state(state, dtype)
+
+
+def _state_tensors(state) -> list[torch.Tensor]:
+    if state is None:
+        return []
+    if isinstance(state, torch.Tensor):
+        return [state]
+    return [x for x in state if isinstance(x, torch.Tensor)]
+
+
+def _cast_state(state, dtype: torch.dtype):
+    """A state (tensor or tuple of tensors) cast to `dtype`."""
+    if state is None:
+        return None
+    if isinstance(state, torch.Tensor):
+        return state.to(dtype)
+    return type(state)(_cast_state(x, dtype) for x in state)
+
+
+def _run(inp: MixInputs, form: str, initial_state, return_state: bool, chunk_size: int, stateful: bool):
+    """Run one form on validated inputs: y [B, H, T, d_v] and the state (or None)."""
     if form == "recurrent":
         run = recurrent_linear if inp.readout == "linear" else recurrent_exp
         y, state = run(inp, initial_state, return_state)
@@ -160,8 +213,7 @@ def mix(
                 "for initial_state/return_state with an exp readout"
             )
         y, state = quadratic_exp(inp), None
-    y = y.transpose(1, 2)
-    return (y, state) if return_state else y
+    return y, state
 
 
 def coefficients(
@@ -178,6 +230,10 @@ def coefficients(
     normalization: str = "none",
     eta: torch.Tensor | None = None,
     scale: float | None = None,
+    theta: torch.Tensor | None = None,
+    u: torch.Tensor | None = None,
+    w: torch.Tensor | None = None,
+    decay_placement: str = "inside",
 ) -> torch.Tensor:
     """The mixing coefficients alpha_ij of `mix` with the same arguments: [B, H, T, T].
 
@@ -186,5 +242,9 @@ def coefficients(
     inp = prepare(
         q, k, v, transition=transition, log_a=log_a, a=a, beta=beta, b=b,
         readout=readout, normalization=normalization, eta=eta, scale=scale,
+        theta=theta, u=u, w=w, decay_placement=decay_placement,
     )
-    return _coefficients(inp)
+    dtype = inp.q.dtype
+    if dtype in LOW_PRECISION:
+        inp = inp.cast(torch.float32)
+    return _coefficients(inp).to(dtype)

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER
 from dsf_search.core.gates import GATES, GateInput, GateShape
 from dsf_search.core.injections import INJECTIONS
+from dsf_search.core.frontier import FrontierInputs, extra_widths, substeps, token_outputs
 from dsf_search.core.layers import HeadwiseLinear, activation, feature_map, rotary
 from dsf_search.core.mix import coefficients, mix
 from dsf_search.core.spec import MixerSpec
@@ -50,7 +51,9 @@ def gate_shape(spec: MixerSpec, d_model: int) -> GateShape:
     width = spec.heads * spec.head_dim
     d_in = {"input": d_model, "branch": width, "qkv": 3 * width}[wiring.gate_source]
     d_delta = Wiring.delta_features(d_model) if wiring.delta_rank == "low" else d_in
-    return GateShape(spec.heads, spec.state_size, spec.transition in DIAGONAL, spec.selective, d_in, d_delta)
+    # with a rotation a diagonal gate has one magnitude per state pair
+    n = spec.state_size // 2 if spec.rotation != "none" and spec.transition in DIAGONAL else spec.state_size
+    return GateShape(spec.heads, n, spec.transition in DIAGONAL, spec.selective, d_in, d_delta)
 
 
 def uses_delta(spec: MixerSpec) -> bool:
@@ -64,6 +67,7 @@ def projection_widths(spec: MixerSpec, d_model: int) -> tuple[list[tuple[str, in
     Hq = 1 if spec.qk_shared else spec.heads
     qk = [(name, Hq * spec.state_size) for name, src in (("q", spec.query), ("k", spec.key)) if src == "input"]
     in_parts = (qk if wiring.qk == "in_proj" else []) + [("v", spec.heads * spec.head_dim)]
+    in_parts += extra_widths(spec, Hq)  # frontier.py: dplr's erase direction, the factors' keys and values
     if wiring.qk == "headwise":
         return in_parts, []
     x_parts = []
@@ -91,7 +95,8 @@ class DSFMixer(nn.Module):
         self.Hq = 1 if spec.qk_shared else H
         self.gated = spec.transition in GATED
         self.householder = spec.transition in HOUSEHOLDER
-        self.signed = spec.eigenvalues == "signed" and spec.transition != "identity"
+        # dplr keeps nonnegative gates; its signed eigenvalues come from beta (frontier.py)
+        self.signed = spec.eigenvalues == "signed" and spec.transition not in ("identity", "dplr")
         self.gate = GATES[spec.gate] if self.gated else None
         self.injection = INJECTIONS[spec.injection]
         bias = self.wiring.bias
@@ -125,6 +130,7 @@ class DSFMixer(nn.Module):
         if spec.output_gate != "none":
             self.gate_proj = nn.Linear(d_model, H * dv, bias=bias)
         self.out_proj = nn.Linear(H * dv, d_model, bias=bias)
+        self.frontier = FrontierInputs(spec, shape.d_in, GateInput)
 
     def _qk(self, source: str, name: str, parts: dict[str, torch.Tensor], B: int, T: int, like: torch.Tensor) -> torch.Tensor:
         spec = self.spec
@@ -217,6 +223,13 @@ class DSFMixer(nn.Module):
             kwargs["eta"] = self._eta(src)
         kwargs.update(transition=spec.transition, b=b, readout=spec.readout, normalization=spec.normalization,
                       scale=1.0 / math.sqrt(n) if spec.scale == "inv_sqrt_n" else 1.0)
+
+        def make_key(name: str) -> torch.Tensor:
+            # a key that is not projected (static, ones) is the same for every factor
+            x = self._qk(spec.key, name if name in parts else "k", parts, B, T, v)
+            return rotary(x, offset) if self.rope else x
+
+        k, kwargs = self.frontier.extend(src, q, k, kwargs, make_key, parts, B, T)
         return q, k, v, kwargs, conv_tail, offset, parts.get("branch")
 
     def coefficients(self, u: torch.Tensor) -> torch.Tensor:
@@ -224,6 +237,9 @@ class DSFMixer(nn.Module):
         weights of v_j in the output of `mix` at step i (before skip, output norm, gate and
         output projection), from the start of the sequence."""
         q, k, v, kwargs, _, _, _ = self._mix_inputs(u)
+        if self.spec.householder_factors > 1:
+            raise NotImplementedError("coefficients: a mixer with several Householder factors per token mixes "
+                                      "T m sub-step values; its coefficient map is not a T x T matrix")
         return coefficients(q, k, v, **kwargs)
 
     def _norm(self, y: torch.Tensor) -> torch.Tensor:
@@ -244,9 +260,11 @@ class DSFMixer(nn.Module):
         B, T, _ = u.shape
         H, dv = spec.heads, spec.head_dim
         q, k, v, kwargs, conv_tail, offset, branch = self._mix_inputs(u, state)
-        out = mix(q, k, v, form=self.form, initial_state=None if state is None else state.mix,
+        q_mix, k_mix, v_mix, kwargs, m = substeps(q, k, v, kwargs, spec.injection)
+        out = mix(q_mix, k_mix, v_mix, form=self.form, initial_state=None if state is None else state.mix,
                   return_state=return_state, **kwargs)
         y, mix_state = out if return_state else (out, None)
+        y = token_outputs(y, m)
         if spec.skip and self.wiring.skip_source == "value":
             y = y + self.D[:, None] * v
         gate = activation(spec.output_gate, self.gate_proj(u)).reshape(B, T, H, dv) if spec.output_gate != "none" else None

@@ -14,7 +14,16 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER, NORMALIZATIONS, READOUTS, TRANSITIONS
+from dsf_search.core.forms.inputs import (
+    DECAY_PLACEMENTS,
+    DIAGONAL,
+    GATED,
+    HOUSEHOLDER,
+    NORMALIZATIONS,
+    READOUTS,
+    ROTATABLE,
+    TRANSITIONS,
+)
 from dsf_search.core.gates import GATES as GATE_OPTIONS
 from dsf_search.core.injections import INJECTIONS as INJECTION_OPTIONS
 from dsf_search.core.wiring import DEFAULT_WIRING, HEADWISE_BLOCK, WIRINGS
@@ -32,6 +41,7 @@ OUTPUT_GATES = ("none", "silu", "sigmoid", "gelu", "gelu_tanh")
 CHANNEL_MIXERS = ("none", "mlp", "swiglu")
 NORMS = ("rmsnorm", "layernorm")
 POSITIONALS = ("none", "learned", "rope")
+ROTATIONS = ("none", "learned")
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "transition": TRANSITIONS,
@@ -50,6 +60,8 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "channel_mixer": CHANNEL_MIXERS,
     "norm": NORMS,
     "positional": POSITIONALS,
+    "rotation": ROTATIONS,
+    "decay_placement": DECAY_PLACEMENTS,
 }
 
 
@@ -98,6 +110,11 @@ def content_hash(canonical: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+# Axes added after searches had stored hashes, with the default that leaves the model unchanged.
+_LATER_AXES: dict[str, Any] = {"wiring": DEFAULT_WIRING, "rotation": "none", "householder_factors": 1,
+                               "decay_placement": "inside"}
+
+
 @dataclass(frozen=True)
 class MixerSpec:
     """Every design axis of one token mixer (one DSF layer).
@@ -128,6 +145,9 @@ class MixerSpec:
     output_norm: bool = False
     skip: bool = False
     wiring: str = DEFAULT_WIRING
+    rotation: str = "none"
+    householder_factors: int = 1
+    decay_placement: str = "inside"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -163,6 +183,38 @@ class MixerSpec:
                              f"multiple of {HEADWISE_BLOCK}")
         if self.key == "gate" and self.eigenvalues == "signed":
             raise ValueError(f"{owner}.key: 'gate' needs nonnegative eigenvalues")
+        self._validate_frontier(owner)
+
+    def _validate_frontier(self, owner: str) -> None:
+        """Rotations, dplr, Householder factors and decay placement (issue 11)."""
+        if self.rotation != "none":
+            if self.transition not in ROTATABLE:
+                raise ValueError(f"{owner}.rotation: not defined for transition {self.transition!r}; "
+                                 f"allowed with {', '.join(sorted(ROTATABLE))}")
+            if self.state_size % 2:
+                raise ValueError(f"{owner}.rotation: rotates pairs of state channels, so state_size must be even (got {self.state_size})")
+            if self.eigenvalues == "signed" and self.transition in GATED:
+                raise ValueError(f"{owner}.rotation: a rotation already gives complex eigenvalues a e^(+-i theta); "
+                                 "use it with eigenvalues 'nonnegative' (the angle pi reaches -a)")
+            if self.transition in DIAGONAL and (INJECTION_OPTIONS[self.injection].needs_gate or self.key == "gate"):
+                raise ValueError(f"{owner}.rotation: with a rotation the diagonal gate has one value per state pair; "
+                                 f"injection {self.injection!r} / key {self.key!r} built from a per-channel gate are not defined")
+        if self.householder_factors < 1:
+            raise ValueError(f"{owner}.householder_factors: must be >= 1, got {self.householder_factors}")
+        if self.householder_factors > 1:
+            if self.transition not in HOUSEHOLDER:
+                raise ValueError(f"{owner}.householder_factors: several factors need a Householder transition, not {self.transition!r}")
+            if self.readout != "linear":
+                raise ValueError(f"{owner}.householder_factors: several factors per token need readout 'linear'")
+            if INJECTION_OPTIONS[self.injection].needs_gate:
+                raise ValueError(f"{owner}.householder_factors: injection {self.injection!r} with several factors is not defined")
+        if self.decay_placement == "outside":
+            if self.transition != "scalar":
+                raise ValueError(f"{owner}.decay_placement: 'outside' needs transition 'scalar', not {self.transition!r}")
+            if self.eigenvalues == "signed":
+                raise ValueError(f"{owner}.decay_placement: 'outside' needs eigenvalues 'nonnegative'")
+            if self.rotation != "none":
+                raise ValueError(f"{owner}.decay_placement: 'outside' multiplies real decays after the readout; it takes no rotation")
 
     def active_axes(self) -> tuple[str, ...]:
         """The axes that change the model this spec builds (the others are dropped when canonical)."""
@@ -179,16 +231,23 @@ class MixerSpec:
             inactive.add("selective")
         if self.normalization != "learned":
             inactive.add("eta")
+        if self.transition not in HOUSEHOLDER:
+            inactive.add("householder_factors")
+        # outside == inside for a linear readout (the same recurrence)
+        if self.transition != "scalar" or self.readout == "linear":
+            inactive.add("decay_placement")
         if not qk_learned:
             inactive.update(("qk_shared", "feature_map", "qk_norm"))
         return tuple(f.name for f in fields(self) if f.name not in inactive)
 
     def canonical(self) -> dict[str, Any]:
-        """Active axes only, in field order; `wiring` only when not the default (so the specs of
-        searches made before the axis existed keep their hashes)."""
+        """Active axes only, in field order; `wiring` and the frontier axes (rotation,
+        householder_factors, decay_placement) only when not at their defaults (so the specs of
+        searches made before the axes existed keep their hashes)."""
         out = {axis: getattr(self, axis) for axis in self.active_axes()}
-        if out.get("wiring") == DEFAULT_WIRING:
-            del out["wiring"]
+        for axis, default in _LATER_AXES.items():
+            if out.get(axis, default) == default:
+                out.pop(axis, None)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -208,7 +267,7 @@ class MixerSpec:
 
 
 AXIS_DOCS: dict[str, str] = {
-    "transition": "structure of A_t: identity | scalar a_t I | diagonal diag(a_t) | householder (I - beta k k^T) | householder_scalar | householder_diagonal",
+    "transition": "structure of A_t: identity | scalar a_t I | diagonal diag(a_t) | householder (I - beta k k^T) | householder_scalar | householder_diagonal | dplr (diag(a_t) - u_t w_t^T, decoupled erase direction)",
     "eigenvalues": "range of the eigenvalues of A_t: nonnegative (a in [0,1], beta in [0,1]) or signed (a in [-1,1], beta in [0,2])",
     "readout": "phi: linear (finite state) or exp (softmax-like, KV cache)",
     "normalization": "eta_i: none | sum (sum_j phi(s_ij)) | maxabs (max(|sum_j phi(s_ij)|, 1)) | learned (input-dependent, per head)",
@@ -230,6 +289,9 @@ AXIS_DOCS: dict[str, str] = {
     "output_norm": "per-head RMS norm of the mixer output",
     "skip": "per-head skip connection D v_t (Mamba's D)",
     "wiring": "input/output path of the mixer (core/wiring.py): " + " | ".join(WIRINGS.names()),
+    "rotation": "none | learned: A_t gains a rotation R(theta_t) of state pairs (complex eigenvalues a e^(+-i theta); theta selective or LTI)",
+    "householder_factors": "m Householder factors (delta-rule sub-steps) per token (DeltaProduct); Householder transitions",
+    "decay_placement": "inside (gates act on the state) | outside (gates multiply phi(s_ij) after the readout: Forgetting Transformer); scalar gates",
     "vocab_size": "token vocabulary size",
     "d_model": "model width",
     "layers": "one mixer per layer",

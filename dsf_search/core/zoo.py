@@ -343,6 +343,142 @@ def qlstm_reversed_sigmoid(d: int) -> MixerSpec:
                      key="ones", injection="sigmoid", scale="one", output_gate="sigmoid")
 
 
+# Presets of the transition algebra's frontier (issue 11): products of Householders, complex
+# (rotating) eigenvalues, decay outside the readout, exp readout over a Householder transition,
+# diagonal plus low rank. Their transitions are computed by `mix` (theta, dplr,
+# decay_placement) and by frontier.py (householder_factors).
+
+
+@_preset()
+def deltaproduct(d: int) -> MixerSpec:
+    """Gated DeltaProduct with 2 Householder factors and signed eigenvalues (Siems et al. 2025,
+    "DeltaProduct: Improving State-Tracking in Linear RNNs via Householder Products"):
+
+    H_{t,0} = alpha_t H_{t-1},
+    H_{t,j} = (I - beta_{t,j} k_{t,j} k_{t,j}^T) H_{t,j-1} + beta_{t,j} k_{t,j} v_{t,j}^T  (j = 1, 2),
+    y_t = H_{t,2}^T q_t / sqrt(n),  beta_{t,j} = 2 sigmoid(.) in [0, 2],
+    k_{t,j} L2-normalized, alpha_t = exp(-softplus(.) exp(A_log)) (Gated DeltaNet's gate).
+    DSF: A_t = (I - beta_{t,2} k k^T)(I - beta_{t,1} k k^T) alpha_t, householder_factors = 2.
+    Deviation: with eigenvalues 'signed' the core maps the gate to 2 alpha_t - 1 (so alpha_t in
+    [-1, 1]) as for every signed gated transition; DeltaProduct keeps alpha_t in [0, 1] and gets
+    negative eigenvalues from beta only.
+    """
+    H = _heads(d, 16)
+    return MixerSpec(transition="householder_scalar", gate="mamba", eigenvalues="signed", readout="linear",
+                     normalization="none", heads=H, state_size=d // H, head_dim=d // H,
+                     feature_map="identity", qk_norm=True, injection="beta", scale="inv_sqrt_n",
+                     conv_size=4, output_norm=True, output_gate="silu", householder_factors=2)
+
+
+@_preset()
+def deltaproduct_ungated(d: int) -> MixerSpec:
+    """DeltaProduct without the gate (Siems et al. 2025, the ungated variant with n_h = 2):
+
+    H_{t,0} = H_{t-1},  H_{t,j} = (I - beta_{t,j} k_{t,j} k_{t,j}^T) H_{t,j-1} + beta_{t,j} k_{t,j} v_{t,j}^T,
+    y_t = H_{t,2}^T q_t / sqrt(n),  beta_{t,j} = 2 sigmoid(.) in [0, 2] (eigenvalues in [-1, 1]).
+    DSF: A_t = (I - beta_{t,2} k k^T)(I - beta_{t,1} k k^T), householder_factors = 2. Its one-factor
+    counterpart is deltanet_signed.
+    """
+    H = _heads(d, 16)
+    return MixerSpec(transition="householder", eigenvalues="signed", readout="linear",
+                     normalization="none", heads=H, state_size=d // H, head_dim=d // H,
+                     feature_map="identity", qk_norm=True, injection="beta", scale="inv_sqrt_n",
+                     conv_size=4, output_norm=True, householder_factors=2)
+
+
+@_preset()
+def fox(d: int) -> MixerSpec:
+    """Forgetting Transformer (Lin et al. 2025, "Forgetting Transformer: Softmax Attention with a
+    Forget Gate"): softmax attention whose scores are down-weighted by a data-dependent decay,
+
+    y_i = sum_{j<=i} exp(q_i^T k_j / sqrt(n) + D_ij) v_j / sum_{j<=i} exp(q_i^T k_j / sqrt(n) + D_ij),
+    D_ij = sum_{t=j+1..i} log f_t,  f_t = sigmoid(w^T u_t + b) per head.
+    DSF: scalar gate, decay_placement 'outside', phi = exp, eta = sum (computed by SDPA with the
+    additive log-decay mask). Deviation: FoX (Pro) adds output gates, QK-norm and a KV-shift; this
+    is the basic FoX layer, without positional embeddings (as in the paper).
+    """
+    H = _heads(d, 16)
+    return MixerSpec(transition="scalar", gate="sigmoid", readout="exp", normalization="sum",
+                     decay_placement="outside", heads=H, state_size=d // H, head_dim=d // H,
+                     scale="inv_sqrt_n")
+
+
+@_preset()
+def path_attention(d: int) -> MixerSpec:
+    """PaTH attention (Yang et al. 2025, "PaTH Attention: Position Encoding via Accumulating
+    Householder Transformations"): softmax attention with a data-dependent product of
+    Householder-like transforms between key and query positions,
+
+    s_ij = q_i^T (prod_{t=j+1..i} (I - beta_t w_t w_t^T)) k_j / sqrt(n),  beta_t = 2 sigmoid(.),
+    y_i = sum_j exp(s_ij) v_j / sum_j exp(s_ij).
+    DSF: transition 'householder' with signed eigenvalues (beta in [0, 2]), phi = exp, eta = sum.
+    Deviation: PaTH's reflection direction w_t is its own low-rank projection of the input; here
+    it is the key k_t (unit-normalized) itself, so the direction and the key are tied.
+    """
+    H = _heads(d, 16)
+    return MixerSpec(transition="householder", eigenvalues="signed", readout="exp", normalization="sum",
+                     heads=H, state_size=d // H, head_dim=d // H, scale="inv_sqrt_n")
+
+
+@_preset()
+def lru(d: int) -> MixerSpec:
+    """Linear Recurrent Unit (Orvieto et al. 2023, "Resurrecting Recurrent Neural Networks for
+    Long Sequences"): an LTI complex diagonal recurrence,
+
+    x_t = Lambda x_{t-1} + B u_t,  Lambda = diag(exp(-exp(nu) + i theta)),  y_t = Re(C x_t) + D u_t.
+    DSF: transition 'diagonal' with rotation 'learned', not selective: each state pair is one
+    complex eigenvalue a_p e^{+-i theta_p} with a_p = sigmoid(c_p) in (0, 1) and theta_p learned
+    constants; B and C are the projections k, q (multi-value heads), D the skip.
+    Deviations: |lambda| is parametrized as sigmoid(c) instead of exp(-exp(nu)) (the same range
+    (0, 1)); the gamma normalization sqrt(1 - |lambda|^2) of the input is not applied; the ring
+    initialization of Lambda is replaced by the core's gate and angle initializations.
+    """
+    H = _heads(d, 16)
+    return MixerSpec(transition="diagonal", rotation="learned", selective=False, gate="sigmoid",
+                     readout="linear", normalization="none", heads=H, state_size=16, head_dim=d // H,
+                     injection="one", scale="one", skip=True)
+
+
+@_preset()
+def mamba3(d: int) -> MixerSpec:
+    """Mamba-3's complex (rotational) SSM, in its real form (Lahoti et al. 2025, "Mamba-3:
+    Improved Sequence Modeling using State Space Principles"): a scalar-gated SSM whose state
+    pairs rotate by data-dependent angles,
+
+    h_t = exp(-Delta_t A) R(theta_t) h_{t-1} + Delta_t B_t x_t^T,  y_t = h_t^T C_t,
+    Delta_t = softplus(.), theta_t data-dependent (one angle per state pair and head).
+    DSF: transition 'scalar' (Mamba-2's gate) with rotation 'learned' (selective), b_t = Delta_t.
+    Deviations: the trapezoidal (two-tap) discretization is not expressed (it mixes B_t x_t and
+    B_{t-1} x_{t-1} in the injection; this uses Mamba-2's Euler step), nor Mamba-3's MIMO
+    variant; the angles are a linear map of the input instead of Delta_t times one.
+    """
+    H = _heads(d, 16)
+    return MixerSpec(transition="scalar", gate="mamba", rotation="learned", readout="linear",
+                     normalization="none", heads=H, state_size=16, head_dim=d // H, qk_shared=True,
+                     injection="delta", scale="one", conv_size=4, skip=True, output_norm=True,
+                     output_gate="silu")
+
+
+@_preset()
+def dplr_delta(d: int) -> MixerSpec:
+    """A gated delta rule with a decoupled erase direction (the diagonal-plus-low-rank family of
+    RWKV-7, Comba and Gated DeltaNet-2), in the core's stable parametrization:
+
+    S_t = (diag(a_t) - u_t w_t^T) S_{t-1} + b_t k_t v_t^T,  y_t = S_t^T q_t / sqrt(n),
+    u_t = beta_t sqrt(a_t) o p_t,  w_t = sqrt(a_t) o |k_t| o sign(p_t),  beta_t = 2 sigmoid(.),
+    p_t, k_t unit vectors (p_t its own projection), a_t = sigmoid(.)^(1/16) per channel.
+    The transition's eigenvalues are real and in [-max a, max a] (frontier.py).
+    Deviation: RWKV-7 (u = kappa_hat, w = a o kappa_hat with a decoupled in-context rate), Comba and
+    Gated DeltaNet-2 use their own u, w, whose spectral radius is not bounded by construction;
+    this preset is the stable member of that family, not any one of them.
+    """
+    H = _heads(d, 16)
+    return MixerSpec(transition="dplr", gate="gla", eigenvalues="signed", readout="linear",
+                     normalization="none", heads=H, state_size=d // H, head_dim=d // H,
+                     feature_map="identity", qk_norm=True, injection="sigmoid", scale="inv_sqrt_n",
+                     conv_size=4, output_norm=True, output_gate="silu")
+
+
 def names() -> list[str]:
     """Preset names in registration order."""
     return list(ZOO)

@@ -36,6 +36,9 @@ Format (every key but ``name`` optional; ``tasks`` or ``efficiency`` must be pre
     model_defaults: {d_model: 64, n_layers: 2}   # imposed on presets (vocab comes from the tasks)
     efficiency: {context_length: 512, batch_size: 4, train_steps: 3, decode_tokens: 16}
     cost_length: 2048         # context length of the analytic costs (default: efficiency's, else 2048)
+    seeds: 1                  # independent trainings per candidate (model init and batch order; the
+                              # data split stays that of the first seed); metrics are their mean,
+                              # with M.std, M.ci_low, M.ci_high (95% Student t) when seeds > 1
 
 Errors name ``file:line``, the key path and what is wrong; unknown keys come with close
 matches, and every error of a file is reported at once (``ProtocolError.errors``).
@@ -182,6 +185,7 @@ class Protocol:
     model_defaults: dict[str, Any] = field(default_factory=dict)
     efficiency: EfficiencyConfig | None = None
     cost_length: int = DEFAULT_COST_LENGTH
+    seeds: int = 1
     source: str = "<string>"
 
     @property
@@ -238,7 +242,7 @@ def parse_protocol(text: str, source: str = "<string>", base_dir: Path | None = 
 
 
 _TOP_KEYS = ("name", "description", "tasks", "training", "timeout_s", "resources", "model_defaults",
-             "efficiency", "cost_length")
+             "efficiency", "cost_length", "seeds")
 _TASK_KEYS = ("task", "label", "params", "vary", "training")
 _TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 _EFFICIENCY_KEYS = tuple(f.name for f in dataclasses.fields(EfficiencyConfig))
@@ -381,6 +385,8 @@ class _Reader:
             values["cost_length"] = self.scalar(pairs["cost_length"][1], "cost_length", int, check=_within(1, MAX_COST_LENGTH))
         elif isinstance(values.get("efficiency"), EfficiencyConfig):
             values["cost_length"] = values["efficiency"].context_length
+        if "seeds" in pairs:
+            values["seeds"] = self.scalar(pairs["seeds"][1], "seeds", int, check=_at_most_seeds)
         if "tasks" not in pairs and "efficiency" not in pairs:
             self.error(root, "tasks", "a protocol needs tasks (training) or an efficiency section, or both")
         if self.errors:  # every _Invalid value has recorded its error
@@ -585,6 +591,13 @@ def _at_least(low: float) -> Callable[[float], str | None]:
         return None if value >= low else f"must be >= {low}, got {value}"
 
     return check
+
+
+MAX_SEEDS = 100  # more trainings of one candidate than any interval needs: a typo, not a plan
+
+
+def _at_most_seeds(value: int) -> str | None:
+    return None if 1 <= value <= MAX_SEEDS else f"must be between 1 and {MAX_SEEDS}, got {value}"
 
 
 def _within(low: float, high: float) -> Callable[[float], str | None]:

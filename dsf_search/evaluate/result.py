@@ -75,7 +75,9 @@ class EvalResult:
         timings: seconds spent per phase ("data", "train", "efficiency", "total").
         device: where it ran, e.g. "cpu (1 thread)" or "cuda:0 (NVIDIA H100)".
         failed_step: the step of a divergence, else None.
-        spec_hash, protocol, seed: what was evaluated, and how.
+        spec_hash, protocol, seed: what was evaluated, and how (seed: the first seed).
+        seeds: every training seed, with the protocol's ``seeds: N`` (N > 1); else empty.
+        per_seed: with N > 1, each seed's own record (see :mod:`dsf_search.evaluate.seeds`).
         weights: with ``keep_weights``, task label -> the trained model of the task's first
             setting (the best run of its grid) as ``torch.save`` bytes of
             {"spec", "task", "setting", "lr", "weight_decay", "accuracy", "state_dict"}.
@@ -93,6 +95,8 @@ class EvalResult:
     protocol: str = ""
     seed: int = 0
     weights: dict[str, bytes] = field(default_factory=dict, repr=False)
+    seeds: list[int] = field(default_factory=list)
+    per_seed: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

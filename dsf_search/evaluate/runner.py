@@ -4,6 +4,9 @@ Order: analytic costs (free), efficiency (short, on a fresh model), then every t
 trained at every (lr, weight_decay) of its grid. Each setting trains with the task's own
 vocabulary (as MAD builds its models); the analytic costs and the efficiency figures use the
 protocol's vocabulary (the largest of its tasks). The per-trial time budget covers all of it.
+With the protocol's ``seeds: N`` (N > 1) that is done N times, one seed after the other, the
+time budget applying to each, and combined (:mod:`dsf_search.evaluate.seeds`); a search runs
+the seeds of a candidate in parallel instead, as separate jobs.
 On CPU, torch runs with the protocol's ``resources.cpus`` threads (restored afterwards), so the
 measured figures match the resources a search reserves for the trial.
 """
@@ -37,6 +40,7 @@ from dsf_search.evaluate.result import (
     TaskRow,
     TrialTimeout,
 )
+from dsf_search.evaluate.seeds import combine, seed_list
 from dsf_search.evaluate.train import train_run
 from dsf_search.tasks import make_task
 
@@ -103,6 +107,7 @@ def evaluate(
     progress: Progress | None = None,
     time_budget_s: float | None = None,
     keep_weights: bool = False,
+    data_seed: int | None = None,
 ) -> EvalResult:
     """Evaluate ``spec`` under ``protocol``; never raises for a failing candidate.
 
@@ -110,10 +115,12 @@ def evaluate(
         spec: the candidate (its vocab_size is replaced by each task's vocabulary).
         protocol: from :func:`load_protocol`.
         device: "auto" | "cpu" | "cuda" | "cuda:N".
-        seed: seeds the task data, the model inits and the batch order.
+        seed: seeds the model inits and the batch order (the first seed, with ``seeds: N``).
         progress: called with a :class:`ProgressEvent` as training proceeds (None: quiet).
-        time_budget_s: overrides ``protocol.timeout_s`` (None: the protocol's).
-        keep_weights: return the trained weights of each task's first setting (``EvalResult.weights``).
+        time_budget_s: overrides ``protocol.timeout_s`` (None: the protocol's), per seed.
+        data_seed: seeds the task data (None: ``seed``); held fixed across the seeds of N.
+        keep_weights: return the trained weights of each task's first setting (``EvalResult.weights``;
+            with N seeds, those of the first seed).
 
     Returns:
         An :class:`EvalResult`; status "ok", or "diverged" / "oom" / "timeout" / "error"
@@ -123,6 +130,19 @@ def evaluate(
         InputError: ``device`` is unknown or unavailable.
     """
     target = resolve_device(device)
+    data_seed = seed if data_seed is None else data_seed
+    if protocol.seeds > 1:
+        runs = [_evaluate_once(spec, protocol, target, s, data_seed, progress, time_budget_s, keep_weights and i == 0)
+                for i, s in enumerate(seed_list(seed, protocol.seeds))]
+        combined = combine(runs)
+        combined.weights = runs[0].weights  # the first seed's trained models
+        return combined
+    return _evaluate_once(spec, protocol, target, seed, data_seed, progress, time_budget_s, keep_weights)
+
+
+def _evaluate_once(spec: ModelSpec, protocol: Protocol, target: torch.device, seed: int, data_seed: int,
+                   progress: Progress | None, time_budget_s: float | None, keep_weights: bool = False) -> EvalResult:
+    """One training seed of :func:`evaluate`."""
     deadline = Deadline(protocol.timeout_s if time_budget_s is None else time_budget_s)
     result = EvalResult(status=OK, spec_hash=spec.hash(), protocol=protocol.name, seed=seed)
     where = _Where()
@@ -142,7 +162,7 @@ def evaluate(
                 result.metrics.update(measure(spec_at_vocab, protocol.efficiency, target, deadline, seed).metrics())
                 result.timings["efficiency"] = time.perf_counter() - start
             where.stage = "training"
-            _train_tasks(spec, protocol, target, seed, deadline, progress, result, where, keep_weights)
+            _train_tasks(spec, protocol, target, seed, data_seed, deadline, progress, result, where, keep_weights)
         except Diverged as err:
             result.status, result.failed_step, result.reason = DIVERGED, err.step, f"{where}: {err}"
         except TrialTimeout as err:
@@ -174,7 +194,7 @@ def _weights_bytes(model: torch.nn.Module, spec: ModelSpec, entry: TaskEntry, se
     return buffer.getvalue()
 
 
-def _train_tasks(spec: ModelSpec, protocol: Protocol, device: torch.device, seed: int, deadline: Deadline,
+def _train_tasks(spec: ModelSpec, protocol: Protocol, device: torch.device, seed: int, data_seed: int, deadline: Deadline,
                  progress: Progress | None, result: EvalResult, where: _Where, keep_weights: bool = False) -> None:
     """Train every setting of every task over its grid; fill the table, runs and task metrics
     (and, with keep_weights, result.weights: the best grid run of each task's first setting)."""
@@ -186,7 +206,7 @@ def _train_tasks(spec: ModelSpec, protocol: Protocol, device: torch.device, seed
         for setting in entry.settings:
             where.run = f"{entry.label} ({setting.id})"
             start = time.perf_counter()
-            data = make_task(entry.task, **setting.params).generate(seed=seed)
+            data = make_task(entry.task, **setting.params).generate(seed=data_seed)
             data_s += time.perf_counter() - start
             task_spec = fit_to_task(spec, data.vocab_size, data.seq_len)
             runs = []

@@ -2,7 +2,8 @@
 
 Quality-like objectives (maximized) are summarized by their best and median, cost-like ones
 (minimized) by their median, over the distinct complete candidates (a trial that reused an
-identical spec's result counts once).
+identical spec's result counts once). Broken down by an axis, each objective also gets the
+mean over the candidates with each value and the 95% Student-t interval of that mean.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dsf_search.results.matches import unknown
 from dsf_search.results.pareto import candidates, pareto
 from dsf_search.results.states import INTERRUPTED, failed, outcome
 from dsf_search.results.table import PARAM
+from dsf_search.results.uncertainty import mean_interval
 
 MISSING = "-"
 
@@ -39,6 +41,14 @@ def _objective_stats(done: pd.DataFrame, objectives: dict[str, str]) -> dict[str
         if direction == "maximize":
             out[f"{name} best"] = values.max() if len(values) else float("nan")
         out[f"{name} median"] = values.median() if len(values) else float("nan")
+    return out
+
+
+def _mean_intervals(done: pd.DataFrame, objectives: dict[str, str]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for name in objectives:
+        mean, low, high = mean_interval(done[name] if name in done else pd.Series(dtype=float))
+        out[f"{name} mean"], out[f"{name} ci_low"], out[f"{name} ci_high"] = mean, low, high
     return out
 
 
@@ -82,7 +92,7 @@ def by_axis(df: pd.DataFrame, axis: str, objectives: dict[str, str]) -> pd.DataF
     for value in values:
         group = done[done_labels == value]
         rows.append({axis: value, "count": len(group), "failed": int((failed_labels == value).sum()),
-                     **_objective_stats(group, objectives)})
+                     **_objective_stats(group, objectives), **_mean_intervals(group, objectives)})
     return pd.DataFrame(rows)
 
 

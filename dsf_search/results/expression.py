@@ -65,20 +65,22 @@ class WhereError(InputError):
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # number | string | name | keyword | op | end
+    kind: str  # number | string | name | keyword | op | bad | end
     text: str
     value: Any
     column: int
 
 
 def tokenize(text: str) -> list[Token]:
-    """The tokens of `text`; WhereError at the first character that starts none."""
+    """The tokens of `text`; a character that starts none becomes a `bad` token and ends the
+    list, so that the parser reports the first problem in reading order (an unknown column
+    before an odd character after it)."""
     tokens, pos = [], 0
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:
-            raise WhereError(f"unexpected character {text[pos]!r} at column {pos + 1} (allowed: column names, "
-                             "numbers, 'strings', comparisons, and/or/not, in [...], + - * / %, isna/notna/abs)")
+            tokens.append(Token("bad", text[pos], None, pos + 1))
+            break
         kind, raw = match.lastgroup, match.group()
         pos, column = match.end(), match.start() + 1
         if kind == "space":
@@ -254,6 +256,9 @@ class _Parser:
 
     def fail(self, message: str, token: Token | None = None) -> WhereError:
         token = token or self.token
+        if token.kind == "bad":
+            return WhereError(f"unexpected character {token.text!r} at column {token.column} (allowed: column names, "
+                              "numbers, 'strings', comparisons, and/or/not, in [...], + - * / %, isna/notna/abs)")
         return WhereError(f"{message}, found {token.text!r} at column {token.column}")
 
     def expect(self, text: str) -> Token:

@@ -6,7 +6,10 @@ mean-decrease-impurity need scikit-learn. It measures how much each decision's d
 among the best trials (the top `quantile`) differs from its distribution over all of them.
 Optuna advises at least 5 trials in the top quantile, so the quantile is raised to hold 5
 trials in small studies (at most a half), and below MIN_TRIALS complete trials there is no
-ranking to report.
+ranking to report. Below RELIABLE_TRIALS the ranking comes with a warning: with few trials
+the top quantile is a handful of candidates and a decision that alone separates the front can
+score 0 (seen with 8 trials); the report then leads with the per-axis differences of means
+and their intervals (results/uncertainty.py), which say how sure they are.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from optuna.importance import PedAnovaImportanceEvaluator, get_param_importances
 from optuna.trial import TrialState
 
 MIN_TRIALS = 8
+RELIABLE_TRIALS = 30  # the top 10% then holds 3 or more candidates on the default quantile
 TOP_TRIALS, BASE_QUANTILE, MAX_QUANTILE = 5, 0.1, 0.5
 PARETO = "pareto front"
 
@@ -32,6 +36,7 @@ class Importances:
     table: pd.DataFrame | None
     quantile: float | None
     note: str
+    warning: str = ""
 
 
 def importances(study: optuna.Study, objectives: dict[str, str]) -> Importances:
@@ -56,6 +61,11 @@ def importances(study: optuna.Study, objectives: dict[str, str]) -> Importances:
                                                   target=lambda t, i=i, sign=sign: sign * t.values[i])
     table = pd.DataFrame(columns).reindex(varied).fillna(0.0)
     order = table.iloc[:, 0].sort_values(ascending=False).index
+    warning = ""
+    if len(trials) < RELIABLE_TRIALS:
+        warning = (f"warning: only {len(trials)} complete trials (fewer than {RELIABLE_TRIALS}); these importances "
+                   f"rest on the best {max(1, round(quantile * len(trials)))} of them and can rank a decisive axis "
+                   f"at 0. Read the differences of means with their intervals instead.")
     return Importances(table.loc[order], quantile,
                        f"PED-ANOVA over {len(trials)} complete trials: how much each decision's distribution "
-                       f"among the best {quantile:.0%} differs from its distribution over all of them")
+                       f"among the best {quantile:.0%} differs from its distribution over all of them", warning)

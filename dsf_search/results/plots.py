@@ -13,6 +13,7 @@ import pandas as pd
 from dsf_search.results.coefficients import TRIAL_TRAINING, CoefficientMaps
 from dsf_search.results.extras import pyplot
 from dsf_search.results.pareto import pareto_mask
+from dsf_search.results.uncertainty import has_interval
 
 DPI = 110
 PANEL = (4.2, 3.4)  # inches per panel
@@ -79,6 +80,7 @@ def pareto_panels(done: pd.DataFrame, quality: str, costs: list[str], front: pd.
     Grey: every distinct complete candidate; red ring: on the study's Pareto front (all
     objectives); red line: the front of this pair alone; blue: the seeds. Every point is labelled
     with its trial number (seeds also with their name), labels placed so they do not overprint.
+    Candidates trained on several seeds get error bars: their 95% interval over the seeds.
     Panels of measured quantities (throughput, latency, memory) say that they are single
     measurements on a machine that other trials may have been loading.
     """
@@ -87,6 +89,7 @@ def pareto_panels(done: pd.DataFrame, quality: str, costs: list[str], front: pd.
     for ax, cost in zip(axes, costs):
         data = done.dropna(subset=[quality, cost])
         x, y = data[cost].astype(float), data[quality].astype(float)
+        _error_bars(ax, data, cost, quality)
         ax.scatter(x, y, s=18, color=OTHER, zorder=2, label="candidate")
         on_front = front.reindex(data.index, fill_value=False).astype(bool)
         ax.scatter(x[on_front], y[on_front], s=70, facecolors="none", edgecolors=FRONT, linewidths=1.4, zorder=3,
@@ -118,6 +121,19 @@ def pareto_panels(done: pd.DataFrame, quality: str, costs: list[str], front: pd.
     fig.savefig(path, dpi=DPI)
     pyplot().close(fig)
     return path
+
+
+def _error_bars(ax, data: pd.DataFrame, x: str, y: str) -> None:
+    """The seed intervals of `x` and `y` (where the table has them) as error bars."""
+    errors = {}
+    for axis, column in (("xerr", x), ("yerr", y)):
+        if has_interval(data, column):
+            low = (data[column] - data[f"{column}.ci_low"]).clip(lower=0).fillna(0).astype(float)
+            high = (data[f"{column}.ci_high"] - data[column]).clip(lower=0).fillna(0).astype(float)
+            errors[axis] = np.vstack([low.to_numpy(), high.to_numpy()])
+    if errors:
+        ax.errorbar(data[x].astype(float), data[y].astype(float), fmt="none", ecolor=OTHER, elinewidth=0.8,
+                    capsize=2, zorder=1, label="95% interval over seeds", **errors)
 
 
 def axis_effects(done: pd.DataFrame, axes_columns: list[str], quality: str, path: Path) -> Path:

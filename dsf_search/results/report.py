@@ -5,7 +5,8 @@ each cost with the seed architectures labelled); the effect of each design axis 
 parameter importances; failures; the coefficient maps alpha_ij of the best candidates on a
 sequence of a task of the study's protocol, drawn with the weights each trial kept (its full
 training; see search/artifacts.py), or, for trials that kept none, retrained to the trial's
-step budget on that task. Whatever cannot be drawn (too few trials, no protocol file) is said so on
+step budget on that task; with the protocol's `seeds: N`, every objective is shown as mean ±
+half of its 95% interval over the seeds, and the Pareto plot has error bars. Whatever cannot be drawn (too few trials, no protocol file) is said so on
 the page instead.
 """
 
@@ -30,6 +31,7 @@ from dsf_search.results.pareto import candidates, pareto
 from dsf_search.results.study import load_study, objectives_of
 from dsf_search.results.states import INTERRUPTED, outcome
 from dsf_search.results.table import groups, searched_columns, table
+from dsf_search.results.uncertainty import axis_effects, effect_text, with_intervals
 from dsf_search.results.weights import trial_model
 from dsf_search.search import attrs as A
 from dsf_search.search.storage import DEFAULT_ROOT, study_dir
@@ -137,7 +139,7 @@ def _front(page: Page, out: Path, df: pd.DataFrame, objectives: dict[str, str], 
     shown = [c for c in ("number", "architecture", *objectives, *decisions) if c in front]
     ordered = front.sort_values(qualities[0], ascending=False) if qualities else front
     parts = [note(f"{len(front)} non-dominated of {len(done)} distinct complete candidates"),
-             html_table(ordered[shown])] if len(front) else [note("no complete trial yet")]
+             html_table(with_intervals(ordered[shown], objectives, full=ordered))] if len(front) else [note("no complete trial yet")]
     seeds = df[df["architecture"].notna() & df["duplicate_of"].isna()]
     if len(seeds):
         listed = seeds[[c for c in ("number", "architecture", "state", *objectives) if c in seeds]]
@@ -162,8 +164,13 @@ def _axes(page: Page, out: Path, df: pd.DataFrame, objectives: dict[str, str], a
         page.section("Design axes", note("no quality objective, complete trial or varied axis to break down"))
         return
     path = plots.axis_effects(done, axes, quality, out / f"axes_{quality}.png")
+    effects = axis_effects(done, axes, quality)
+    listed = [f"<li>{html.escape(effect_text(row, quality))}</li>" for _, row in effects.iterrows()]
     page.section("Design axes", note(f"{quality} of the distinct complete candidates for each value of each axis "
-                                     "('-': the axis was inactive)"), page.image(path, "effect of each axis"))
+                                     "('-': the axis was inactive)"), page.image(path, "effect of each axis"),
+                 note(f"effect of each axis value: the difference of mean {quality} against the most frequent value, "
+                      "with Welch's 95% interval over the candidates (none where a group has one candidate)"),
+                 "<ul>" + "".join(listed) + "</ul>" if listed else note("no axis with two values among the candidates"))
 
 
 def _importances(page: Page, out: Path, study: optuna.Study, objectives: dict[str, str]) -> None:
@@ -173,7 +180,21 @@ def _importances(page: Page, out: Path, study: optuna.Study, objectives: dict[st
         return
     path = plots.importance_bars(result.table, out / "importance.png")
     shown = result.table.reset_index(names="decision")
-    page.section("Parameter importances", note(result.note), html_table(shown), page.image(path, "importances"))
+    warning = [f'<p><strong>{html.escape(result.warning)}</strong></p>'] if result.warning else []
+    page.section("Parameter importances", *warning, note(result.note), html_table(shown),
+                 page.image(path, "importances"))
+
+
+def _ladder(page: Page, study_name: str, storage: str | None, root: str | Path) -> None:
+    """The rungs of a fidelity ladder and how well each screen ranked like the later rungs."""
+    from dsf_search.results.ladder import agreement, rungs
+
+    table_ = rungs(study_name, storage, root)
+    if table_.empty:
+        return
+    page.section("Fidelity ladder", note("one study per rung; rank agreement of quality between rungs over the "
+                                         "candidates evaluated at both, with 95% bootstrap intervals"),
+                 html_table(table_), html_table(agreement(study_name, storage, root)))
 
 
 def _failures(page: Page, df: pd.DataFrame) -> None:
@@ -253,6 +274,7 @@ def build_report(study_name: str, storage: str | None = None, root: str | Path =
     _axes(page, folder, df, objectives, axes)
     log("computing parameter importances")
     _importances(page, folder, study, objectives)
+    _ladder(page, study_name, storage, root)
     _failures(page, df)
     protocol, why = study_protocol(study, evaluator)
     _maps(page, folder, study, root, best, protocol, why, maps, train_steps, max_len, seed, log)

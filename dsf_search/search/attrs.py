@@ -6,6 +6,8 @@ User attributes of a trial:
     timings, device, node, seed, versions, status, failure (reason), failure_kind,
     duplicate_of (trial number whose result was reused), requeued_from, kept_from (the trial
     whose result this one keeps: it was finished by another driver, or its storage write failed),
+    per_seed (with the protocol's `seeds: N > 1`: each seed's seed, status, metrics, tasks,
+    timings, wall time),
     weights (task -> path of the trained weights kept under the study's folder, see search/artifacts.py).
 Study user attributes: space (file as an absolute path, name, objectives, the file's text),
 settings (the resolved run settings with absolute paths and the storage URL's password
@@ -23,6 +25,7 @@ METRICS, TASKS, TIMINGS, DEVICE, NODE, SEED, VERSIONS = "metrics", "tasks", "tim
 STATUS, FAILURE, FAILURE_KIND, DUPLICATE_OF, REQUEUED_FROM = "status", "failure", "failure_kind", "duplicate_of", "requeued_from"
 WEIGHTS = "weights"  # task -> path of the kept trained weights, relative to the study's folder
 KEPT_FROM = "kept_from"
+PER_SEED = "per_seed"
 
 STUDY_SPACE, STUDY_SETTINGS, STUDY_SEEDS_ENQUEUED = "space", "settings", "seeds_enqueued"
 
@@ -54,6 +57,8 @@ def outcome_attrs(outcome: dict[str, Any]) -> dict[str, Any]:
         attrs[FAILURE_KIND] = outcome.get("status", "error")
         if outcome.get("failed_step") is not None:
             attrs["failed_step"] = outcome["failed_step"]
+    if outcome.get("per_seed"):
+        attrs[PER_SEED] = outcome["per_seed"]
     if outcome.get("retries"):
         attrs["retries"] = outcome["retries"]
     return attrs

@@ -40,7 +40,9 @@ from dsf_search.search.recording import Recorder, unsaved_path
 from dsf_search.search.resources import check_fits, local_offer, ray_offer
 from dsf_search.search.resume import recorded_space, resume_settings
 from dsf_search.search.samplers import make_sampler
+from dsf_search.search.seeded import fan_out
 from dsf_search.search.signals import Interrupted, StopSignals
+from dsf_search.search.statistic import objective_value
 from dsf_search.search.storage import DEFAULT_ROOT, journal_file, open_storage, redact, study_dir
 from dsf_search.search.worker import EvaluateFn, Job
 from dsf_search.space import Space, load_space
@@ -332,7 +334,7 @@ class Driver:
             self.eta = self._eta()
             progress = ProgressLine(self.out, target, self.objectives, [self.space.objectives[o] for o in self.objectives],
                                     enabled=self.show_progress)
-            executor = self._executor()
+            executor = fan_out(self._executor(), self.space.protocol.seeds)  # one job per seed
             exhausted, stopped = False, ""
             try:
                 exhausted, stopped = self._loop(study, executor, target, progress, start, size)
@@ -485,14 +487,15 @@ class Driver:
         for name in self.objectives:
             if name not in metrics:
                 return None, f"the evaluation produced no metric {name!r} (it produced: {', '.join(sorted(metrics))})"
-            value = float(metrics[name])
+            value = objective_value(metrics, name, self.space.objectives[name], self.space.search.statistic)
             if not math.isfinite(value):
                 return None, f"objective {name!r} is not finite ({value})"
             values.append(value)
         return values, ""
 
     def _reuse(self, study: optuna.Study, trial: Trial, source: optuna.trial.FrozenTrial) -> None:
-        for key in (A.METRICS, A.TASKS, A.TIMINGS, A.DEVICE, A.NODE, A.STATUS, A.FAILURE, A.FAILURE_KIND, A.WEIGHTS):
+        for key in (A.METRICS, A.TASKS, A.TIMINGS, A.DEVICE, A.NODE, A.STATUS, A.FAILURE, A.FAILURE_KIND, A.PER_SEED,
+                    A.WEIGHTS):
             if key in source.user_attrs:
                 trial.set_user_attr(key, source.user_attrs[key])
         trial.set_user_attr(A.DUPLICATE_OF, source.number)
@@ -536,6 +539,16 @@ def run_search(space_path: str, evaluate_fn: EvaluateFn | None = None, out: Text
     """Load the space, resolve the settings and run the driver (the `dsf-search run` job)."""
     space = load_space(space_path)
     settings = resolve_settings(space, space_path, **options)
+    return _search(settings, space, evaluate_fn, out, show_progress)
+
+
+def _search(settings: RunSettings, space: Space, evaluate_fn: EvaluateFn | None, out: TextIO,
+            show_progress: bool) -> Summary:
+    """A plain search, or the rungs of the space's fidelity ladder (the last rung's summary)."""
+    if space.search.ladder:
+        from dsf_search.search.ladder import run_ladder  # the ladder drives this module's Driver
+
+        return run_ladder(settings, space, evaluate_fn, out, show_progress).final
     return Driver(settings, space, evaluate_fn, out, show_progress).run()
 
 
@@ -549,7 +562,10 @@ def resume_search(study: str, storage: str | None = None, root: str | Path = DEF
     except KeyError:
         raise InputError(f"no study {study!r} in {redact(storage) or Path(root) / study}") from None
     settings = resume_settings(handle, RunSettings, storage, root)
+    ladder = handle.user_attrs.get("ladder")  # a rung of a fidelity ladder resumes the whole ladder
+    if ladder:
+        settings = dataclasses.replace(settings, study=ladder["rungs"][-1]["study"])
     if overrides is not None:
         settings = overrides(settings)
     space = recorded_space(handle, settings)
-    return Driver(settings, space, evaluate_fn, out, show_progress).run()
+    return _search(settings, space, evaluate_fn, out, show_progress)

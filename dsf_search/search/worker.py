@@ -28,6 +28,7 @@ class Job:
     threads: int
     timeout_s: float
     keep_weights: bool = False
+    data_seed: int | None = None  # the task data's seed when it differs from `seed` (one seed of N)
 
 
 def _node_id() -> str:
@@ -55,7 +56,9 @@ def run_job(job: Job, evaluate_fn: EvaluateFn | None = None) -> dict[str, Any]:
         protocol = dataclasses.replace(job.protocol, resources=dataclasses.replace(job.protocol.resources, cpus=max(1, job.threads)))
         if evaluate_fn is None:
             from dsf_search.evaluate.runner import evaluate as evaluate_fn
-        extra = {"keep_weights": True} if job.keep_weights else {}
+        extra = {} if job.data_seed is None else {"data_seed": job.data_seed}
+        if job.keep_weights:
+            extra["keep_weights"] = True
         result = evaluate_fn(ModelSpec.from_dict(job.spec), protocol, device=job.device, seed=job.seed,
                              time_budget_s=job.timeout_s, **extra)
         out = result.to_dict()

@@ -15,9 +15,10 @@ from typing import Any
 from dsf_search.core import zoo
 from dsf_search.core.spec import (
     CHANNEL_MIXERS, EIGENVALUES, ETAS, FEATURE_MAPS, GATES, INJECTIONS, KEY_SOURCES, NORMALIZATIONS,
-    NORMS, OUTPUT_GATES, POSITIONALS, QUERY_SOURCES, READOUTS, SCALES, TRANSITIONS, WIRING_CHOICES, MixerSpec,
-    ModelSpec,
+    NORMS, OUTPUT_GATES, POSITIONALS, QUERY_SOURCES, READOUTS, ROTATIONS, SCALES, TRANSITIONS, WIRING_CHOICES,
+    MixerSpec, ModelSpec,
 )
+from dsf_search.core.forms.inputs import DECAY_PLACEMENTS
 from dsf_search.grammar.limits import SIZE_CEILINGS
 from dsf_search.space.errors import allowed_list, did_you_mean
 
@@ -27,9 +28,9 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "normalization": NORMALIZATIONS, "query": QUERY_SOURCES, "key": KEY_SOURCES,
     "feature_map": FEATURE_MAPS, "gate": GATES, "injection": INJECTIONS, "eta": ETAS, "scale": SCALES,
     "output_gate": OUTPUT_GATES, "channel_mixer": CHANNEL_MIXERS, "norm": NORMS, "positional": POSITIONALS,
-    "wiring": WIRING_CHOICES,
+    "wiring": WIRING_CHOICES, "rotation": ROTATIONS, "decay_placement": DECAY_PLACEMENTS,
 }
-_MINIMUM = {"heads": 1, "state_size": 1, "head_dim": 1, "conv_size": 0, "d_model": 1, "n_layers": 1,
+_MINIMUM = {"householder_factors": 1, "heads": 1, "state_size": 1, "head_dim": 1, "conv_size": 0, "d_model": 1, "n_layers": 1,
             "vocab_size": 1, "max_len": 1}
 _POSITIVE = ("mlp_ratio",)
 
@@ -86,7 +87,8 @@ MODEL_AXES["n_layers"] = _axis("n_layers", "int")
 MIXER_ORDER: tuple[str, ...] = (
     "preset", "transition", "eigenvalues", "readout", "normalization", "query", "key", "gate",
     "injection", "selective", "eta", "qk_shared", "feature_map", "qk_norm", "heads", "state_size",
-    "head_dim", "conv_size", "scale", "output_gate", "output_norm", "skip", "wiring",
+    "head_dim", "conv_size", "scale", "output_gate", "output_norm", "skip", "wiring", "rotation",
+    "householder_factors", "decay_placement",
 )
 MODEL_ORDER: tuple[str, ...] = (
     "d_model", "n_layers", "pattern", "vocab_size", "channel_mixer", "mlp_ratio", "norm", "positional",
@@ -98,6 +100,8 @@ ACTIVITY_DEPENDS: dict[str, tuple[str, ...]] = {
     "gate": ("transition",),
     "selective": ("transition", "gate", "injection", "normalization", "key"),
     "eta": ("normalization",),
+    "householder_factors": ("transition",),
+    "decay_placement": ("transition", "readout"),
     "qk_shared": ("query", "key"),
     "feature_map": ("query", "key"),
     "qk_norm": ("query", "key"),

@@ -19,7 +19,8 @@ from dsf_search.space.variables import Variable
 # The axes MixerSpec.validate / ModelSpec.validate relate to each other, and those that change
 # which mixers are built or how presets size them.
 COUPLED = frozenset({"preset", "transition", "eigenvalues", "gate", "injection", "key", "state_size",
-                     "d_model", "pattern", "n_layers", "positional"})
+                     "d_model", "pattern", "n_layers", "positional", "rotation", "householder_factors",
+                     "decay_placement", "readout"})
 # Joint combinations tried at most (the walk stops there; real spaces stay far below).
 MAX_COMBINATIONS = 20_000
 

@@ -67,7 +67,7 @@ class _Loader:
             evaluator, protocol = s.evaluator(keys["evaluator"], self.path)
         cost_length = protocol.cost_length if protocol else DEFAULT_COST_LENGTH
         checks = s.checks(keys["checks"], cost_length) if "checks" in keys else CheckPolicy(cost_length)
-        search = s.search(keys["search"]) if "search" in keys else SearchSettings()
+        search = s.search(keys["search"], self.path) if "search" in keys else SearchSettings()
         objectives = s.objectives(keys["objectives"], protocol) if "objectives" in keys else {}
         constraints = s.constraints(keys["constraints"], cost_length) if "constraints" in keys else ()
         section = read_model(keys["model"], s) if "model" in keys else None
@@ -139,6 +139,14 @@ class _Loader:
             continuous = [v.path for v in space.searched if any(b.domain.values() is None for b in v.branches)]
             why = f"continuous: {', '.join(continuous)}" if continuous else space.size_text()
             self.problems.add(line, "search.sampler", f"grid search needs a finite space; {why}")
+        if search.statistic == "lower_bound" and space.protocol is not None and space.protocol.seeds < 2:
+            self.problems.add(line, "search.statistic", f"lower_bound ranks by the 95% interval over seeds; the evaluator "
+                                                        f"{space.protocol.name!r} has seeds: {space.protocol.seeds} (give it seeds: 2 or more)")
+        for rung in search.ladder:
+            missing = [name for name in space.objectives if name not in rung.protocol.metrics]
+            if missing:
+                self.problems.add(line, "search.ladder", f"the rung {str(rung.evaluator)!r} does not produce the "
+                                                         f"objective(s) {', '.join(missing)}")
         if search.trials is not None and search.trials < len(space.seeds):
             self.problems.add(line, "search.trials",
                               f"found {search.trials}; the {len(space.seeds)} seeds alone need that many trials")

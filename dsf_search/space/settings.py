@@ -24,6 +24,7 @@ COSTS = ("params", "state_bytes", "flops_per_token")
 LENGTH_COSTS = ("state_bytes", "flops_per_token")
 DIRECTIONS = ("maximize", "minimize")
 SAMPLERS = ("tpe", "nsga2", "nsga3", "gp", "random", "grid")
+STATISTICS = ("mean", "lower_bound")
 DEFAULT_TRIALS = 50
 MAX_TRIALS, MAX_PARALLELISM, MAX_SEED = 10_000_000, 4096, 2**32 - 1  # seeds of numpy and Optuna are below 2**32
 DEFAULT_MAX_FAILURES = 20
@@ -70,16 +71,31 @@ def _looks_like_protocol(path: Path) -> bool:
 
 
 @dataclass(frozen=True)
+class Rung:
+    """A screening rung of a fidelity ladder: its protocol, and which share of its candidates
+    go on to the next rung (`keep`, at least `min` of them)."""
+
+    evaluator: Path
+    protocol: Protocol
+    keep: float = 0.5
+    min: int = 3
+
+
+@dataclass(frozen=True)
 class SearchSettings:
     """How the study runs: the Optuna sampler, the number of trials (seeds included), how many
-    run at once, the sampler's random seed, and after how many failed evaluations in a row the
-    search stops (search/failures.py)."""
+    run at once, the sampler's random seed, after how many failed evaluations in a row the
+    search stops (search/failures.py), the statistic objectives rank by over the protocol's
+    seeds (`mean`, or `lower_bound`: the pessimistic end of the 95% interval), and the
+    screening rungs of a fidelity ladder (before the space's own evaluator)."""
 
     sampler: str = "tpe"
     trials: int | None = DEFAULT_TRIALS
     parallelism: int = 1
     seed: int = 0
     max_failures: int = DEFAULT_MAX_FAILURES
+    statistic: str = "mean"
+    ladder: tuple[Rung, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,8 +214,8 @@ class SettingsReader(Reader):
             out[name] = metrics[name]
         return out
 
-    def search(self, node: Node) -> SearchSettings | Any:
-        keys = self.mapping(node, ("sampler", "trials", "parallelism", "seed", "max_failures"))
+    def search(self, node: Node, space_file: Path) -> SearchSettings | Any:
+        keys = self.mapping(node, ("sampler", "trials", "parallelism", "seed", "max_failures", "statistic", "ladder"))
         if keys is None:
             return INVALID
         values: dict[str, Any] = {}
@@ -216,7 +232,34 @@ class SettingsReader(Reader):
             values["seed"] = self.scalar(keys["seed"], int, between(0, MAX_SEED))
         if "max_failures" in keys:
             values["max_failures"] = self.scalar(keys["max_failures"], int, between(1, MAX_TRIALS))
+        if "statistic" in keys:
+            values["statistic"] = self.scalar(keys["statistic"], str, lambda v: None if v in STATISTICS else
+                                              f"found {v!r}; allowed: {allowed_list(STATISTICS)}{did_you_mean(v, STATISTICS)}")
+        if "ladder" in keys:
+            values["ladder"] = self.ladder(keys["ladder"], space_file)
         return INVALID if INVALID in values.values() else SearchSettings(**values)
+
+    def ladder(self, node: Node, space_file: Path) -> tuple[Rung, ...] | Any:
+        """`[{evaluator: PATH, keep: FRACTION, min: N}, ...]`: the screening rungs, cheapest first."""
+        items = self.list_of(node, "rungs like {evaluator: ../evaluators/screen.yaml, keep: 0.5, min: 3}")
+        if items is None:
+            return INVALID
+        rungs = []
+        for item in items:
+            keys = self.mapping(item, ("evaluator", "keep", "min"), required=("evaluator",))
+            if keys is None:
+                return INVALID
+            path, protocol = self.evaluator(keys["evaluator"], space_file)
+            values: dict[str, Any] = {}
+            if "keep" in keys:
+                values["keep"] = self.scalar(keys["keep"], float, lambda v: None if 0 < v <= 1 else
+                                             f"found {v}; keep is the fraction promoted, in (0, 1]")
+            if "min" in keys:
+                values["min"] = self.scalar(keys["min"], int, between(1, MAX_TRIALS))
+            if protocol is None or INVALID in values.values():
+                return INVALID
+            rungs.append(Rung(path, protocol, **values))
+        return tuple(rungs)
 
     def checks(self, node: Node, default_length: int) -> CheckPolicy | Any:
         keys = self.mapping(node, ("length", "errors", "ignore"))

@@ -22,6 +22,6 @@ def test_zoo_shows_one_preset_with_its_rule(capsys):
 
 
 def test_unknown_preset_exits_2_with_suggestion():
-    proc = subprocess.run([sys.executable, "-m", "dsf_search", "zoo", "mamba3"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "dsf_search", "zoo", "mamba5"], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "did you mean" in proc.stderr and "mamba2" in proc.stderr

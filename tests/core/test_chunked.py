@@ -7,6 +7,7 @@ import torch
 
 from dsf_search.core import mix
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, NORMALIZATIONS, TRANSITIONS
+from tests.core.mix_cases import low_rank
 
 
 def make_inputs(
@@ -51,6 +52,8 @@ def make_inputs(
     kw["b"] = 0.5 + rand(B, T, H)
     if normalization == "learned":
         kw["eta"] = 0.5 + rand(B, T, H)
+    if transition == "dplr":
+        kw.update(low_rank(k, rand, lambda *shape: torch.randn(*shape, generator=g, dtype=dtype), positive))
     tensors = [q, k, v]
     for x in tensors + [x for x in kw.values() if isinstance(x, torch.Tensor)]:
         x.requires_grad_(True)

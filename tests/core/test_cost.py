@@ -22,6 +22,8 @@ def random_mixer(rng: random.Random) -> MixerSpec:
             "gate": rng.choice(S.GATES), "selective": rng.random() < 0.7, "injection": rng.choice(S.INJECTIONS),
             "eta": rng.choice(S.ETAS), "scale": rng.choice(S.SCALES), "output_gate": rng.choice(S.OUTPUT_GATES),
             "output_norm": rng.random() < 0.5, "skip": rng.random() < 0.5, "wiring": rng.choice(S.WIRING_CHOICES),
+            "rotation": rng.choice(S.ROTATIONS), "householder_factors": rng.choice([1, 1, 2, 3]),
+            "decay_placement": rng.choice(S.DECAY_PLACEMENTS),
         }
         try:
             return MixerSpec.from_dict(data)

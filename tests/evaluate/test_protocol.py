@@ -55,7 +55,7 @@ def test_unknown_keys_named_with_line_and_suggestion():
     errors = _errors("name: x\ntasks:\n  - task: parity\ntrainig:\n  batch_size: 8\n")
     assert errors == [
         "bad.yaml:4: trainig: unknown key (did you mean 'training'?); allowed: name, description, tasks, "
-        "training, timeout_s, resources, model_defaults, efficiency, cost_length"
+        "training, timeout_s, resources, model_defaults, efficiency, cost_length, seeds"
     ]
 
 

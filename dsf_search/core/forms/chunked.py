@@ -53,6 +53,7 @@ from dsf_search.core.forms.readout import (
     pack_state,
     unpack_state,
 )
+from dsf_search.core.forms.rotation import rotate, to_frame
 
 # log|a| is floored here (the floor the signed path uses) so that an exactly-zero gate given
 # as log_a = -inf cannot produce inf - inf or 0 * inf inside the chunk factors.
@@ -82,8 +83,37 @@ def chunked_linear(
     if inp.b is not None:
         V = V * inp.b[..., None]
     U0 = chunks(V)
-    f = _chunk_products(inp, chunks(inp.q), chunks(inp.k), chunks)
+    q, k = chunks(inp.q), chunks(inp.k)
+    rot = None
+    if inp.theta is not None:
+        # The rotating frame of each chunk (rotation.py), with angles summed from the chunk's
+        # start so they stay small; the state is rotated back by the chunk's total angle.
+        q, k, total = to_frame(q, k, chunks(inp.theta))
+        rot = (total.cos()[..., None], total.sin()[..., None])
+    if inp.dplr:
+        direct, op, R, M, g = _dplr_terms(inp, q, k, U0, chunks)
+    else:
+        direct, op, R, M, g = _delta_terms(inp, q, k, U0, chunks)
 
+    S0 = pack_state(inp, initial_state)
+    if S0 is None:
+        S0 = V.new_zeros(B, H, n, V.shape[-1])
+    starts, S_end = _pass_states(S0, R, M, g, rot)
+
+    out = (inp.scale * (direct + op @ starts)).flatten(2, 3)
+    if pad:
+        out = out[:, :, :T]
+    eta = None if inp.eta is None else inp.eta[..., None]
+    return finish_linear(inp, out, eta), (unpack_state(inp, S_end) if return_state else None)
+
+
+def _delta_terms(inp: MixInputs, q: torch.Tensor, k: torch.Tensor, U0: torch.Tensor, chunks):
+    """Per-chunk terms for gated (Householder) transitions: the output from inside the chunk
+    [.., C, m], the operator on the entry state [.., C, n], R [.., n, m], M [.., n, n] or None,
+    and g (see the module docstring)."""
+    n = q.shape[-1]
+    C = q.shape[-2]
+    f = _chunk_products(inp, q, k, chunks)
     W = None
     if inp.householder:
         beta = chunks(inp.beta)[..., None]
@@ -99,18 +129,48 @@ def chunked_linear(
         else:
             through = f.g.expand(*f.g.shape[:-1], n)
         M = torch.diag_embed(through) - k_end_t @ W
-
-    S0 = pack_state(inp, initial_state)
-    if S0 is None:
-        S0 = V.new_zeros(B, H, n, V.shape[-1])
-    starts, S_end = _pass_states(S0, R, M, f.g)
-
     op = f.q_start if W is None else f.q_start - f.P @ W
-    out = (inp.scale * (f.P @ U0 + op @ starts)).flatten(2, 3)
-    if pad:
-        out = out[:, :, :T]
-    eta = None if inp.eta is None else inp.eta[..., None]
-    return finish_linear(inp, out, eta), (unpack_state(inp, S_end) if return_state else None)
+    return f.P @ U0, op, R, M, f.g
+
+
+def _dplr_terms(inp: MixInputs, q: torch.Tensor, k: torch.Tensor, BV: torch.Tensor, chunks):
+    """Per-chunk terms (as `_delta_terms`) for A_t = diag(a_t) - u_t w_t^T.
+
+    In a chunk with entry state S_0: S_t = Gamma_t S_0 + sum_{j<=t} G_tj (k_j bv_j^T + u_j x_j^T)
+    with the erased rows x_t = -S_{t-1}^T w_t. With F_tj = G_{t-1,j} and w_start_t = Gamma_{t-1} w_t:
+        (I + Wu) X = -Wk BV - w_start S_0,   Wu_tj = w_t^T F_tj u_j, Wk_tj = w_t^T F_tj k_j (j < t),
+    so X = X0 - Wx S_0 (X0 = -Tw^{-1} Wk BV, Wx = Tw^{-1} w_start) and, with Pk, Pu the pairs of q
+    with k and u, y = c [Pk BV + Pu X0 + (Gamma o Q - Pu Wx) S_0],
+    S_C = (Gamma_C - U_end^T Wx) S_0 + K_end^T BV + U_end^T X0.
+    F_tj is G_{s,j} at s = t - 1: the pairs of w_{s+1} (placed at step s) with k and u, one row down.
+    All four pair sets go through one `_DiagonalChunk` call, stacked.
+    """
+    C = q.shape[-2]
+    u, w = chunks(inp.u), chunks(inp.w)
+    w_next = F.pad(w[..., 1:, :], (0, 0, 0, 1))
+    lg = chunks(inp.log_gate.clamp_min(LOG_MIN_GATE))
+    sigma_end = None
+    if inp.signed:
+        neg = chunks((inp.gate < 0).to(lg.dtype))
+        sigma = 1.0 - 2.0 * torch.remainder(neg.cumsum(dim=-2), 2.0)
+        q, k, u, w_next = q * sigma, k * sigma, u * sigma, w_next * sigma
+        sigma_end = sigma[..., -1:, :]
+    pairs, starts, ends, g = _DiagonalChunk.apply(
+        torch.stack([q, q, w_next, w_next]), torch.stack([k, u, k, u]), lg.expand(4, *lg.shape).contiguous(), False, inp.signed
+    )
+    Pk, Pu = pairs[0], pairs[1]
+    Wk, Wu = (F.pad(pairs[i][..., :-1, :], (0, 0, 1, 0)) for i in (2, 3))
+    w_start = torch.cat([w[..., :1, :], starts[2][..., :-1, :]], dim=-2)
+    k_end, u_end, g = ends[0], ends[1], g[0]
+    if sigma_end is not None:
+        k_end, u_end, g = k_end * sigma_end, u_end * sigma_end, g * sigma_end[..., 0, :]
+    T_inv = _unit_lower_inverse(torch.eye(C, dtype=Wu.dtype, device=Wu.device) + Wu)
+    X0 = -(T_inv @ (Wk @ BV))
+    Wx = T_inv @ w_start
+    u_end_t = u_end.transpose(-1, -2)
+    R = k_end.transpose(-1, -2) @ BV + u_end_t @ X0
+    M = torch.diag_embed(g) - u_end_t @ Wx
+    return Pk @ BV + Pu @ X0, starts[0] - Pu @ Wx, R, M, g
 
 
 @dataclass
@@ -216,12 +276,17 @@ def _unit_lower_inverse(T: torch.Tensor) -> torch.Tensor:
 
 
 def _pass_states(
-    S0: torch.Tensor, R: torch.Tensor, M: torch.Tensor | None, g: torch.Tensor | None
+    S0: torch.Tensor,
+    R: torch.Tensor,
+    M: torch.Tensor | None,
+    g: torch.Tensor | None,
+    rot: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Entry state of every chunk [B, H, N, n, m] and the exit state of the last [B, H, n, m].
 
-    S_{c+1} = M_c S_c + R_c with M_c dense (M [B, H, N, n, n]), else diagonal (g [B, H, N, n]
-    or [B, H, N, 1]), else the identity (both None).
+    S_{c+1} = Rot_c (M_c S_c + R_c) with M_c dense (M [B, H, N, n, n]), else diagonal (g
+    [B, H, N, n] or [B, H, N, 1]), else the identity (both None); Rot_c the rotation of the
+    chunk's total angle (rot: cos, sin [B, H, N, n // 2, 1]) or the identity.
     """
     # Unbind once: indexing chunk c inside the loop would make autograd scatter each chunk's
     # gradient into a zero tensor of the full [B, H, N, ...] shape, O(N^2) work in all.
@@ -231,9 +296,10 @@ def _pass_states(
         steps = g[..., None].unbind(dim=2)
     else:
         steps = (None,) * R.shape[2]
+    turns = zip(rot[0].unbind(dim=2), rot[1].unbind(dim=2)) if rot is not None else [None] * R.shape[2]
     starts = []
     S = S0
-    for step, R_c in zip(steps, R.unbind(dim=2)):
+    for step, R_c, turn in zip(steps, R.unbind(dim=2), turns):
         starts.append(S)
         if step is None:
             S = S + R_c
@@ -241,6 +307,8 @@ def _pass_states(
             S = torch.baddbmm(R_c.flatten(0, 1), step.flatten(0, 1), S.flatten(0, 1)).view_as(S)
         else:
             S = torch.addcmul(R_c, step, S)
+        if turn is not None:
+            S = rotate(S, *turn, dim=-2)
     return torch.stack(starts, dim=2), S
 
 

@@ -41,6 +41,7 @@ def supports(inp: MixInputs) -> bool:
         and inp.readout == "linear"
         and inp.transition in ("identity", "scalar", "diagonal")
         and not inp.signed
+        and inp.theta is None
         and inp.normalization in ("none", "learned")
         and available()
     )

@@ -6,23 +6,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import torch
 
-TRANSITIONS = (
-    "identity",
-    "scalar",
-    "diagonal",
-    "householder",
-    "householder_scalar",
-    "householder_diagonal",
-)
+from dsf_search.core.transitions import TRANSITIONS as _REGISTRY
+
 READOUTS = ("linear", "exp")
 NORMALIZATIONS = ("none", "sum", "maxabs", "learned")
-GATED = {"scalar", "diagonal", "householder_scalar", "householder_diagonal"}
-DIAGONAL = {"diagonal", "householder_diagonal"}
-HOUSEHOLDER = {"householder", "householder_scalar", "householder_diagonal"}
+# The transition structures and their groups, from the registry (core/transitions.py).
+TRANSITIONS = _REGISTRY.names()
+GATED = {t.name for t in _REGISTRY if t.gated}
+DIAGONAL = {t.name for t in _REGISTRY if t.diagonal}
+HOUSEHOLDER = {t.name for t in _REGISTRY if t.householder}
+# Transitions that accept a rotation theta (every one whose gate commutes with it).
+ROTATABLE = {t.name for t in _REGISTRY if t.rotatable}
+DECAY_PLACEMENTS = ("inside", "outside")
+# Low-precision inputs are computed in float32 by every form except the GPU kernels of 'fla'
+# (CPU kernels such as the triangular solve have no half-precision versions).
+LOW_PRECISION = (torch.float16, torch.bfloat16)
 
 # Added to the sum normalizer so an all-zero row (e.g. gates that forgot everything under a
 # linear readout) divides by a small number instead of zero.
@@ -41,6 +43,10 @@ class MixInputs:
     log_gate: log|a_t|, same shape as `gate` (exact when given as `log_a`).
     signed: whether the gate was given as signed values `a` (so products carry a sign).
     beta: [B, H, T] for Householder transitions, else None.
+    theta: [B, H, T, n // 2] rotation angles of consecutive state pairs, or None. With theta,
+        diagonal gates are already expanded to one value per channel (equal within a pair).
+    u, w: [B, H, T, n] the low-rank part of transition 'dplr' (A_t = diag(a_t) - u_t w_t^T).
+    outside: decay placement 'outside' (gates multiply phi(s_ij), scalar gates only).
     b: [B, H, T] injection scale, or None for b = 1.
     eta: [B, H, T] learned normalizer, or None.
     """
@@ -58,6 +64,10 @@ class MixInputs:
     normalization: str
     eta: torch.Tensor | None
     scale: float
+    theta: torch.Tensor | None = None
+    u: torch.Tensor | None = None
+    w: torch.Tensor | None = None
+    outside: bool = False
 
     @property
     def householder(self) -> bool:
@@ -66,6 +76,18 @@ class MixInputs:
     @property
     def diagonal(self) -> bool:
         return self.transition in DIAGONAL
+
+    @property
+    def dplr(self) -> bool:
+        return self.transition == "dplr"
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """The tensor fields by name (those that are set)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), torch.Tensor)}
+
+    def cast(self, dtype: torch.dtype) -> MixInputs:
+        """The same inputs with every tensor cast to `dtype` (differentiably)."""
+        return replace(self, **{name: x.to(dtype) for name, x in self.tensors().items()})
 
     @property
     def shape(self) -> tuple[int, int, int, int, int]:
@@ -97,9 +119,13 @@ def prepare(
     normalization: str,
     eta: torch.Tensor | None,
     scale: float | None,
+    theta: torch.Tensor | None = None,
+    u: torch.Tensor | None = None,
+    w: torch.Tensor | None = None,
+    decay_placement: str = "inside",
 ) -> MixInputs:
     """Check every argument of `mix` against the contract and return head-major inputs."""
-    if transition not in TRANSITIONS:
+    if transition not in _REGISTRY:
         raise ValueError(f"mix: unknown transition {transition!r}; allowed: {', '.join(TRANSITIONS)}")
     if readout not in READOUTS:
         raise ValueError(f"mix: unknown readout {readout!r}; allowed: {', '.join(READOUTS)}")
@@ -114,8 +140,41 @@ def prepare(
     if v.dim() != 4 or tuple(v.shape[:3]) != (B, T, H):
         raise ValueError(f"mix: v must be [B, T, H, d_v] with B, T, H = {B}, {T}, {H}; got {list(v.shape)}")
 
-    gate_shape = (B, T, H, n) if transition in DIAGONAL else (B, T, H)
-    gate_what = "[B, T, H, n]" if transition in DIAGONAL else "[B, T, H]"
+    _check_dtypes(q=q, k=k, v=v, log_a=log_a, a=a, beta=beta, b=b, eta=eta, theta=theta, u=u, w=w)
+    if decay_placement not in DECAY_PLACEMENTS:
+        raise ValueError(
+            f"mix: unknown decay_placement {decay_placement!r}; allowed: {', '.join(DECAY_PLACEMENTS)}"
+        )
+    if theta is not None:
+        if transition not in ROTATABLE:
+            raise ValueError(
+                f"mix: theta (rotations) is allowed with transitions {', '.join(sorted(ROTATABLE))}, not {transition!r}"
+            )
+        if n % 2:
+            raise ValueError(f"mix: theta rotates pairs of state coordinates, so n must be even, got n = {n}")
+        if a is not None:
+            raise ValueError("mix: theta needs nonnegative gate magnitudes given as log_a, not signed gates a")
+        _check_shape("theta", theta, (B, T, H, n // 2), "[B, T, H, n // 2]")
+    if decay_placement == "outside":
+        if transition not in ("identity", "scalar"):
+            raise ValueError(
+                f"mix: decay_placement 'outside' needs transition 'scalar' or 'identity', not {transition!r}"
+            )
+        if a is not None:
+            raise ValueError("mix: decay_placement 'outside' needs nonnegative gates given as log_a, not signed gates a")
+        if theta is not None:
+            raise ValueError("mix: decay_placement 'outside' does not take theta")
+    if transition == "dplr":
+        if u is None or w is None:
+            raise ValueError("mix: transition 'dplr' needs u and w [B, T, H, n] (A_t = diag(a_t) - u_t w_t^T)")
+        _check_shape("u", u, (B, T, H, n), "[B, T, H, n]")
+        _check_shape("w", w, (B, T, H, n), "[B, T, H, n]")
+    elif u is not None or w is not None:
+        raise ValueError(f"mix: u and w are only used with transition 'dplr', not {transition!r}")
+
+    pair_gate = theta is not None and transition in DIAGONAL
+    gate_shape = (B, T, H, n // 2 if pair_gate else n) if transition in DIAGONAL else (B, T, H)
+    gate_what = ("[B, T, H, n // 2]" if pair_gate else "[B, T, H, n]") if transition in DIAGONAL else "[B, T, H]"
     if transition in GATED:
         if (log_a is None) == (a is None):
             raise ValueError(f"mix: transition {transition!r} needs exactly one of log_a (nonnegative gates) or a (signed gates)")
@@ -143,10 +202,12 @@ def prepare(
     gate = log_gate = None
     if log_a is not None:
         log_gate = _head_major(log_a)
+        if pair_gate:
+            log_gate = log_gate.repeat_interleave(2, dim=-1)
         gate = log_gate.exp()
     elif a is not None:
         gate = _head_major(a)
-        log_gate = gate.abs().clamp_min(MIN_GATE).log()
+        log_gate = LogAbs.apply(gate)
 
     return MixInputs(
         q=_head_major(q),
@@ -162,4 +223,44 @@ def prepare(
         normalization=normalization,
         eta=_head_major(eta),
         scale=1.0 if scale is None else float(scale),
+        theta=_head_major(theta),
+        u=_head_major(u),
+        w=_head_major(w),
+        outside=decay_placement == "outside" and transition == "scalar",
     )
+
+
+def _check_dtypes(**tensors: torch.Tensor | None) -> None:
+    """Every tensor argument shares q's floating dtype and device (no form promotes silently)."""
+    q = tensors["q"]
+    if not q.is_floating_point():
+        raise ValueError(f"mix: inputs must be floating point, got q of dtype {q.dtype}")
+    for name, x in tensors.items():
+        if x is None:
+            continue
+        if x.dtype != q.dtype:
+            raise ValueError(f"mix: every input must have q's dtype {q.dtype}; {name} has {x.dtype}")
+        if x.device != q.device:
+            raise ValueError(f"mix: every input must be on q's device {q.device}; {name} is on {x.device}")
+
+
+class LogAbs(torch.autograd.Function):
+    """log|a| of signed gates, floored at log(MIN_GATE), with the gradient d/da = 1 / a' where
+    a' is a with |a| floored at MIN_GATE (sign of 0 taken as +).
+
+    The forms use log|a| only inside products of gates, so the upstream gradient of log|a_t| is
+    (product containing a_t) x (...), proportional to a'_t; dividing by a'_t returns the
+    derivative of the product with respect to a_t, which is finite (and of order one) at a_t = 0,
+    as in the recurrent form. Plain autograd through abs().clamp_min() gives exactly 0 there.
+    """
+
+    @staticmethod
+    def forward(ctx, a: torch.Tensor) -> torch.Tensor:
+        floored = torch.where(a < 0, torch.clamp(a, max=-MIN_GATE), torch.clamp(a, min=MIN_GATE))
+        ctx.save_for_backward(floored)
+        return floored.abs().log()
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        (floored,) = ctx.saved_tensors
+        return grad / floored

@@ -30,8 +30,10 @@ def scan_unsupported(inp: MixInputs) -> str | None:
     """Why the scan form cannot run these inputs, or None."""
     if inp.readout != "linear":
         return f"readout {inp.readout!r} (it needs the linear readout)"
-    if inp.householder:
-        return f"transition {inp.transition!r} (no Householder part: the update must be elementwise)"
+    if inp.householder or inp.dplr:
+        return f"transition {inp.transition!r} (no Householder or low-rank part: the update must be elementwise)"
+    if inp.theta is not None:
+        return "theta (rotations mix state pairs: the update must be elementwise)"
     return None
 
 

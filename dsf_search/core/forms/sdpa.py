@@ -1,7 +1,14 @@
 """The sdpa form: softmax attention through torch's fused scaled_dot_product_attention.
 
-Covers exactly readout 'exp', transition 'identity', normalization 'sum':
-    y_i = sum_{j<=i} exp(s_ij) v_j / (sum_{j<=i} exp(s_ij) + eps),   s_ij = c q_i^T (b_j k_j).
+Covers exactly readout 'exp', normalization 'sum', and transition 'identity' or decay outside
+the readout with a scalar gate (the Forgetting Transformer):
+    y_i = sum_{j<=i} exp(s_ij) G_ij v_j / (sum_{j<=i} exp(s_ij) G_ij + eps),   s_ij = c q_i^T (b_j k_j),
+G_ij = prod_{t=j+1..i} a_t (1 for identity).
+
+* decay outside: exp(s_ij) G_ij = exp(s_ij + log G_ij), so log G_ij (segment sums of log a,
+  -inf above the diagonal) is an additive float mask. It is a [B, H, T, T] tensor, so this path
+  is O(T^2) in memory, like torch's masked attention on CPU; the gradient of log a flows through
+  the mask.
 
 * b: s is linear in b_j k_j, so the keys are scaled by b; c scales the queries. Both exact.
 * eps (SUM_EPS): plain softmax drops it, which is harmless only while the row total
@@ -27,14 +34,17 @@ import torch
 import torch.nn.functional as F
 
 from dsf_search.core.forms.inputs import SUM_EPS, MixInputs
+from dsf_search.core.forms.quadratic import _pair_log_products
 
 
 def sdpa_unsupported(inp: MixInputs) -> str | None:
     """None when the sdpa form computes these inputs, else what it does not implement."""
     if inp.readout != "exp":
         return f"readout {inp.readout!r} (it needs readout 'exp')"
-    if inp.transition != "identity":
-        return f"transition {inp.transition!r} (it needs transition 'identity')"
+    if inp.transition != "identity" and not inp.outside:
+        return f"transition {inp.transition!r} (it needs transition 'identity', or decay_placement 'outside')"
+    if inp.theta is not None:
+        return "theta (rotations)"
     if inp.normalization != "sum":
         return f"normalization {inp.normalization!r} (it needs normalization 'sum')"
     return None
@@ -55,5 +65,10 @@ def sdpa_exp(inp: MixInputs) -> torch.Tensor:
     sink[..., n] = math.log(SUM_EPS)
     k_aug = torch.cat([sink, F.pad(k, (0, width - n))], dim=2)
     v_aug = F.pad(inp.v, (0, width - d_v, 1, 0))
-    y = F.scaled_dot_product_attention(q_aug, k_aug, v_aug, is_causal=True, scale=1.0)
+    if inp.outside:
+        # Query i (row i + 1) sees the sink (column 0, no decay) and keys j <= i (column j + 1).
+        mask = F.pad(_pair_log_products(inp), (1, 0, 1, 0))
+        y = F.scaled_dot_product_attention(q_aug, k_aug, v_aug, attn_mask=mask, scale=1.0)
+    else:
+        y = F.scaled_dot_product_attention(q_aug, k_aug, v_aug, is_causal=True, scale=1.0)
     return y[:, :, 1:, :d_v]
