@@ -101,6 +101,16 @@ def layer_coefficients(model: SequenceModel, tokens: torch.Tensor) -> list[torch
     return [block.mixer.coefficients(u) for block, u in zip(model.blocks, inputs)]
 
 
+def check_mappable(spec: ModelSpec) -> None:
+    """Refuse, before any training, a model whose mixers have no T x T coefficient map: with
+    several Householder factors per token (DeltaProduct) a token's output mixes T m sub-step
+    values, not T values."""
+    for i, layer in enumerate(spec.layers):
+        if layer.householder_factors > 1:
+            raise InputError(f"layers.{i}.householder_factors: {layer.householder_factors} factors per token mix "
+                             "T x m sub-step values, so this layer has no T x T coefficient map")
+
+
 def _test_sequence(entry: TaskEntry, seed: int, example: int) -> TaskData:
     data = make_task(entry.task, **entry.settings[0].params).generate(seed=seed)
     if not 0 <= example < data.test_inputs.shape[0]:
@@ -112,6 +122,7 @@ def coefficient_maps(spec: ModelSpec, protocol: Protocol, task: str | None = Non
                      seed: int = 0, example: int = 0, max_len: int = DEFAULT_MAX_LEN,
                      device: str = "cpu") -> CoefficientMaps:
     """The coefficient maps of `spec` on one test sequence of a task of `protocol` (module docstring)."""
+    check_mappable(spec)
     entry = task_entry(protocol, task)
     data = _test_sequence(entry, seed, example)
     target = resolve_device(device)
@@ -129,6 +140,7 @@ def trained_maps(model: SequenceModel, protocol: Protocol, task: str | None, see
     """The coefficient maps of an already trained `model` (a trial's kept weights, trained on the
     first setting of `task`) on test sequence `example` of that task; train_steps is reported as
     -1: the trial's own, full training."""
+    check_mappable(model.spec)
     entry = task_entry(protocol, task)
     data = _test_sequence(entry, seed, example)
     target = resolve_device(device)

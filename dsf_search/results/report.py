@@ -23,7 +23,7 @@ import pandas as pd
 from dsf_search.errors import InputError
 from dsf_search.evaluate.protocol import COST_METRICS, EFFICIENCY_METRICS, MAXIMIZE, QUALITY, Protocol, load_protocol
 from dsf_search.results import plots
-from dsf_search.results.coefficients import DEFAULT_MAX_LEN, coefficient_maps, task_entry, trained_maps
+from dsf_search.results.coefficients import DEFAULT_MAX_LEN, check_mappable, coefficient_maps, task_entry, trained_maps
 from dsf_search.results.extras import pyplot
 from dsf_search.results.formats import cell, plain
 from dsf_search.results.importance import importances
@@ -226,6 +226,11 @@ def _maps(page: Page, out: Path, study: optuna.Study, root: str | Path, best: pd
         number = int(row["number"])
         label = f"trial {number}" + (f" ({row['architecture']})" if isinstance(row.get("architecture"), str) else "")
         kept = trial_model(study, number, root)
+        try:
+            check_mappable(kept.spec)
+        except InputError as err:
+            parts.append(note(f"{label}: no map drawn ({err})"))
+            continue
         if kept.state_dict is not None and train_steps is None:
             log(f"coefficient map {i}/{len(chosen)}: {label}, with the trial's trained weights ({kept.path})")
             maps = trained_maps(kept.model(), protocol, kept.task, seed=seed, max_len=max_len)
