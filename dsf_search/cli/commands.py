@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report", "an HTML report of a study (Pareto fronts, axis effects, importances, failures, "
                          "coefficient maps)"),
     "coefficients": ("coefficients", "draw the coefficient map alpha_ij of one model, per layer and head"),
+    "export": ("export", "write a model as a standalone PyTorch file (+ config.json, + trained weights)"),
     "confirm": ("confirm", "re-evaluate the Pareto front on more seeds: the probability of each being on the front"),
 }
 

@@ -14,10 +14,11 @@ from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import SEED, number
 from dsf_search.errors import InputError
 from dsf_search.evaluate import DEVICES, EvalResult, ProgressEvent, candidate_spec, evaluate, load_protocol
+from dsf_search.evaluate.candidate import DEFAULT_PROTOCOL, default_protocol_path
 from dsf_search.evaluate.progress import EFFICIENCY, EVAL, RUN_END, STEP
 from dsf_search.evaluate.seeds import CI_HIGH, CI_LOW, STD, is_statistic
 
-DEFAULT_EVALUATOR = "evaluators/quick.yaml"
+DEFAULT_EVALUATOR = DEFAULT_PROTOCOL
 _REDRAW_S = 0.2  # a terminal line redraw at most this often: steps come far faster
 
 
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "and the metrics. Exit 1 when the evaluation failed (diverged, oom, timeout, error).",
     )
     p.add_argument("candidate", help="preset name (see `dsf-search zoo`) or path of a ModelSpec YAML file")
-    p.add_argument("--evaluator", default=DEFAULT_EVALUATOR, help=f"protocol YAML (default {DEFAULT_EVALUATOR})")
+    p.add_argument("--evaluator", help=f"protocol YAML (default {DEFAULT_EVALUATOR}, found from any directory)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N (default auto)")
     p.add_argument("--seed", type=SEED, default=0,
                    help="seed of init and batch order, and of the data unless --data-seed is given; with the "
@@ -126,7 +127,7 @@ def _number(value: float) -> str:
 def run(args: argparse.Namespace) -> int:
     if args.device not in DEVICES and not args.device.startswith("cuda:"):
         raise InputError(f"--device: {args.device!r} is not one of {', '.join(DEVICES)} (or cuda:N)")
-    protocol = load_protocol(args.evaluator)
+    protocol = load_protocol(args.evaluator or default_protocol_path())
     spec = candidate_spec(args.candidate, protocol)
     progress = None if args.json else ProgressLine(sys.stderr)
     result = evaluate(spec, protocol, device=args.device, seed=args.seed, progress=progress,

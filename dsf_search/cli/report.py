@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import MAX_MAP_LEN, SEED, study_name, whole
 from dsf_search.cli.results import add_study_options
 from dsf_search.results.coefficients import DEFAULT_MAX_LEN
-from dsf_search.results.report import DEFAULT_MAPS, DEFAULT_TRAIN_STEPS, REPORT_DIR, build_report
+from dsf_search.results.report import DEFAULT_MAPS, REPORT_DIR, build_report
 
 MAX_MAPS = 100
 
@@ -25,8 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", help=f"output folder (default results/<study>/{REPORT_DIR}/)")
     p.add_argument("--maps", type=whole(0, MAX_MAPS), default=DEFAULT_MAPS, metavar="K",
                    help=f"coefficient maps of the K best Pareto candidates (default {DEFAULT_MAPS}; 0: none)")
-    p.add_argument("--train-steps", type=whole(0), default=DEFAULT_TRAIN_STEPS, metavar="N",
-                   help=f"train each mapped model for N steps first (default {DEFAULT_TRAIN_STEPS}; 0: at initialization)")
+    p.add_argument("--train-steps", type=whole(0), metavar="N",
+                   help="retrain each mapped model for N steps (0: at initialization) instead of using the weights "
+                        "the trial kept (default; trials that kept none are retrained to their own step budget)")
     p.add_argument("--max-len", type=whole(1, MAX_MAP_LEN), default=DEFAULT_MAX_LEN, metavar="T",
                    help=f"tokens of the sequence the maps are drawn on (default {DEFAULT_MAX_LEN})")
     p.add_argument("--evaluator", metavar="PROTOCOL.yaml",
@@ -37,7 +39,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    def log(message: str) -> None:
+        print(f"report: {message}", file=sys.stderr, flush=True)
+
     index = build_report(args.study, args.storage, args.root, args.out, maps=args.maps, train_steps=args.train_steps,
-                         max_len=args.max_len, evaluator=args.evaluator, seed=args.seed)
+                         max_len=args.max_len, evaluator=args.evaluator, seed=args.seed, log=log)
     print(f"report written to {index}")
     return 0

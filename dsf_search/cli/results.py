@@ -58,10 +58,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def compact_columns(df: pd.DataFrame, objectives: dict[str, str]) -> list[str]:
-    """The terminal's default: identity, objectives, the design decisions that vary, and the
-    failure reason when failed trials are shown."""
+    """The terminal's default: identity, objectives, every search decision (param.*; a searched
+    axis that is constant over the rows shown is often the finding, so it is never dropped), else
+    the spec axes that vary, and the failure reason when failed trials are shown."""
     g = groups(df.columns, objectives)
-    decisions = [c for c in (g.params or g.axes) if df[c].astype(object).map(repr).nunique() > 1]
+    decisions = g.params or [c for c in g.axes if df[c].astype(object).map(repr).nunique() > 1]
     failure = ["failure"] if (df["state"] != "COMPLETE").any() else []
     return ["number", "state", "architecture", *objectives, *decisions, *failure]
 

@@ -11,13 +11,13 @@ from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import SEED, number, study_name, whole
 from dsf_search.errors import InputError
 from dsf_search.results.export import refresh_after_run
+from dsf_search.results.table import PARAM, searched_columns
 from dsf_search.search import SAMPLERS, DriverBusy, Summary, resume_search, run_search
 from dsf_search.search.signals import Interrupted
 from dsf_search.search.storage import DEFAULT_ROOT, scrub
 from dsf_search.grammar.limits import MAX_PARALLELISM, MAX_TRIALS
 
 PARETO_COLUMNS = ("number", "architecture")
-SUMMARY_AXES = ("transition", "eigenvalues", "readout", "state_size")
 MAX_DEVICES = 4096  # CPUs or GPUs one trial may ask for
 
 
@@ -25,7 +25,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--storage", help="Optuna storage URL (postgresql://..., sqlite:///...) or a journal file path; "
                                      "default: results/<study>/journal.log")
     p.add_argument("--root", default=str(DEFAULT_ROOT), help="folder of the embedded studies (default results/)")
-    p.add_argument("--trials", type=whole(1, MAX_TRIALS), help="target number of COMPLETE trials in the study")
+    p.add_argument("--trials", type=whole(1, MAX_TRIALS), help="target number of distinct complete architectures "
+                                                                "in the study (repeats are answered, not counted)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
 
 
@@ -84,25 +85,26 @@ def print_summary(summary: Summary, root: str, storage: str | None, out=sys.stdo
     from dsf_search.results import load, pareto
 
     df = load(summary.study, storage, root)
-    print(f"\nstudy {summary.study!r}: {summary.complete} complete (target {summary.target}, {summary.reused} reused), "
-          f"{summary.failed} failed, {summary.infeasible} infeasible, {summary.elapsed_s:.0f} s; storage {summary.storage}",
-          file=out)
+    print(f"\nstudy {summary.study!r}: {summary.complete} distinct architectures complete (target {summary.target}), "
+          f"{summary.failed} failed, {summary.infeasible} infeasible, {summary.reused} repeat(s) answered from earlier "
+          f"results without spending the budget, {summary.elapsed_s:.0f} s; storage {summary.storage}", file=out)
     complete = df[df["state"] == "COMPLETE"] if not df.empty else df
     if complete.empty:
         print("no complete trial yet, so no Pareto front", file=out)
         return
     objectives = list(summary.objectives)
     front = pareto(df, summary.objectives)
-    axes = [c for c in df.columns if c.startswith("layers.0.") and c.split(".")[-1] in SUMMARY_AXES]
+    axes = searched_columns(df)  # what the space searched, never the axes it fixed
     cols = list(PARETO_COLUMNS) + objectives + axes
 
     def show(rows):
         rows = rows.assign(pareto=rows["number"].isin(front["number"]).map({True: "*", False: ""}))
         rows = rows[cols + ["pareto"]].sort_values(objectives[0], ascending=summary.objectives[objectives[0]] != "maximize")
-        rows = rows.rename(columns={c: c.removeprefix("layers.0.") for c in axes})
+        rows = rows.rename(columns={c: c.removeprefix(PARAM) for c in axes})
         print(rows.astype(object).fillna("-").to_string(index=False), file=out)
 
-    print(f"Pareto front ({len(front)} of {len(complete)} complete trials):", file=out)
+    distinct = complete[complete["duplicate_of"].isna()] if "duplicate_of" in complete else complete
+    print(f"Pareto front ({len(front)} of {len(distinct)} distinct complete architectures; searched axes):", file=out)
     show(front)
     seeds = complete[complete["architecture"].notna() & complete["duplicate_of"].isna()] if "architecture" in complete else complete.iloc[:0]
     if not seeds.empty:

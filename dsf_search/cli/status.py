@@ -7,6 +7,7 @@ import argparse
 from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import study_name
 from dsf_search.results import objectives_of, pareto, table
+from dsf_search.results.states import INTERRUPTED, failed, outcome
 from dsf_search.results.table import load_study
 from dsf_search.search import attrs as A
 from dsf_search.search.lock import driver_is_live
@@ -28,19 +29,19 @@ def run(args: argparse.Namespace) -> int:
     df = table(study)
     objectives = objectives_of(study)
     settings = study.user_attrs.get(A.STUDY_SETTINGS) or {}
-    print(f"study {args.study!r} (space {settings.get('space', '?')}, target {settings.get('trials', '?')} complete trials)")
-    counts = df["state"].value_counts() if not df.empty else {}
-    for state in ("COMPLETE", "RUNNING", "WAITING", "FAIL", "PRUNED"):
-        label = {"PRUNED": "PRUNED (infeasible)"}.get(state, state)
-        print(f"  {label:<20} {int(counts.get(state, 0)) if len(df) else 0}")
+    print(f"study {args.study!r} (space {settings.get('space', '?')}, target {settings.get('trials', '?')} distinct complete architectures)")
+    counts = outcome(df).value_counts() if not df.empty else {}
+    for state in ("COMPLETE", "RUNNING", "WAITING", "FAIL", INTERRUPTED, "PRUNED"):
+        label = {"PRUNED": "PRUNED (infeasible)", INTERRUPTED: "INTERRUPTED (re-queued)"}.get(state, state)
+        print(f"  {label:<24} {int(counts.get(state, 0)) if len(df) else 0}")
     if len(df) and int(counts.get("RUNNING", 0)) and not driver_is_live(args.storage, study, args.root):
         print("  (no driver is running this study: its RUNNING trials were left by a stopped one; "
               f"`dsf-search resume {args.study}` completes or re-queues them)")
     if objectives and not df.empty:
         print(f"  Pareto front: {len(pareto(df, objectives))} trial(s) over {', '.join(f'{k} ({v})' for k, v in objectives.items())}")
-    failed = df[df["state"] == "FAIL"].tail(LAST_FAILURES) if not df.empty else df
-    if len(failed):
-        print(f"last {len(failed)} failure(s):")
-        for _, row in failed.iterrows():
+    last = failed(df).tail(LAST_FAILURES) if not df.empty else df
+    if len(last):
+        print(f"last {len(last)} failure(s):")
+        for _, row in last.iterrows():
             print(f"  trial {row['number']}: {row.get('failure') or 'no reason recorded'}")
     return 0

@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "costs and design-check findings.")
     p.add_argument("space", help="search space YAML file")
     p.add_argument("--evaluator", help="evaluation protocol to use instead of the file's `evaluator:`")
+    p.add_argument("--no-estimate", action="store_true",
+                   help="skip the time-per-trial estimate (it times a few training steps of one candidate)")
     p.set_defaults(run=run)
 
 
@@ -81,10 +83,48 @@ def survey(space: SearchPlan) -> list[str]:
             f"rejected before training (constraints, design-check errors): {infeasible} of {size:,}"]
 
 
+def protocol_lines(space: SearchPlan, estimate: bool = True) -> list[str]:
+    """What one trial reserves, whether this machine offers it, and (measured) how long it may take."""
+    import optuna
+
+    from dsf_search.evaluate.estimate import estimate_trial
+    from dsf_search.search.progress import duration
+    from dsf_search.search.resources import local_offer
+
+    protocol = space.protocol
+    if protocol is None:
+        return []
+    res = protocol.resources
+    offer = local_offer()
+    fits = res.cpus <= offer.cpus and res.gpus <= offer.gpus
+    lines = [f"  resources  {res.cpus:g} CPU(s), {res.gpus:g} GPU(s) per trial ({space.evaluator} `resources:`); "
+             f"{offer.where} offers {offer.cpus:g} CPU(s), {offer.gpus:g} GPU(s)"
+             + ("" if fits else " -> `run` refuses here unless --cpus-per-trial/--gpus-per-trial lower the need")]
+    if not estimate or not protocol.tasks:
+        return lines
+    if space.seeds:
+        label, spec = space.seeds[0].label, space.seed_spec(space.seeds[0])
+    else:
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+        label, spec = "a random candidate", space.suggest(study.ask())
+    est = estimate_trial(spec, protocol, device="cpu")
+    bound = f"capped by timeout_s {protocol.timeout_s:g} s; uncapped {duration(est.uncapped_s)}" if est.capped else \
+        "an upper bound: early stopping ends runs sooner"
+    lines.append(f"  time/trial ~{duration(est.seconds)} on {est.device} with {res.cpus:g} thread(s) "
+                 f"({est.runs} training runs, {est.steps:,} steps; {bound}; measured with {label}"
+                 + ("; a GPU trial is faster" if res.gpus > 0 else "") + ")")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
+    import optuna
+
     from dsf_search.search.plan import load_plan
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = load_plan(args.space, evaluator=args.evaluator)
-    print("\n".join(describe(space)))
+    lines = describe(space)
+    lines[5:5] = protocol_lines(space, estimate=not args.no_estimate)
+    print("\n".join(lines))
     print(f"\nok: {args.space} is a valid search space")
     return 0

@@ -13,6 +13,17 @@ from dsf_search.evaluate.protocol import Protocol
 
 # Sizes a preset gets when the protocol imposes none (the zoo's own defaults).
 DEFAULT_D_MODEL, DEFAULT_N_LAYERS = 64, 2
+DEFAULT_PROTOCOL = "evaluators/quick.yaml"
+
+
+def default_protocol_path() -> Path:
+    """The default protocol, evaluators/quick.yaml: the working directory's when it has one, else
+    the one of the checkout this package runs from (so commands work from any directory)."""
+    here = Path(DEFAULT_PROTOCOL)
+    if here.exists():
+        return here
+    checkout = Path(__file__).resolve().parents[2] / DEFAULT_PROTOCOL
+    return checkout if checkout.exists() else here
 
 
 def preset_spec(name: str, protocol: Protocol) -> ModelSpec:

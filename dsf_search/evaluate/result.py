@@ -78,6 +78,9 @@ class EvalResult:
         spec_hash, protocol, seed: what was evaluated, and how (seed: the first seed).
         seeds: every training seed, with the protocol's ``seeds: N`` (N > 1); else empty.
         per_seed: with N > 1, each seed's own record (see :mod:`dsf_search.evaluate.seeds`).
+        weights: with ``keep_weights``, task label -> the trained model of the task's first
+            setting (the best run of its grid) as ``torch.save`` bytes of
+            {"spec", "task", "setting", "lr", "weight_decay", "accuracy", "state_dict"}.
     """
 
     status: str
@@ -91,6 +94,7 @@ class EvalResult:
     spec_hash: str = ""
     protocol: str = ""
     seed: int = 0
+    weights: dict[str, bytes] = field(default_factory=dict, repr=False)
     seeds: list[int] = field(default_factory=list)
     per_seed: list[dict[str, Any]] = field(default_factory=list)
 
@@ -99,5 +103,7 @@ class EvalResult:
         return self.status == OK
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-serializable form."""
-        return dataclasses.asdict(self)
+        """Plain JSON-serializable form (without the kept weights, which are bytes)."""
+        out = dataclasses.asdict(self)
+        out.pop("weights")
+        return out

@@ -13,6 +13,7 @@ measured figures match the resources a search reserves for the trial.
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -105,6 +106,7 @@ def evaluate(
     seed: int = 0,
     progress: Progress | None = None,
     time_budget_s: float | None = None,
+    keep_weights: bool = False,
     data_seed: int | None = None,
 ) -> EvalResult:
     """Evaluate ``spec`` under ``protocol``; never raises for a failing candidate.
@@ -117,6 +119,8 @@ def evaluate(
         progress: called with a :class:`ProgressEvent` as training proceeds (None: quiet).
         time_budget_s: overrides ``protocol.timeout_s`` (None: the protocol's), per seed.
         data_seed: seeds the task data (None: ``seed``); held fixed across the seeds of N.
+        keep_weights: return the trained weights of each task's first setting (``EvalResult.weights``;
+            with N seeds, those of the first seed).
 
     Returns:
         An :class:`EvalResult`; status "ok", or "diverged" / "oom" / "timeout" / "error"
@@ -128,13 +132,16 @@ def evaluate(
     target = resolve_device(device)
     data_seed = seed if data_seed is None else data_seed
     if protocol.seeds > 1:
-        return combine([_evaluate_once(spec, protocol, target, s, data_seed, progress, time_budget_s)
-                        for s in seed_list(seed, protocol.seeds)])
-    return _evaluate_once(spec, protocol, target, seed, data_seed, progress, time_budget_s)
+        runs = [_evaluate_once(spec, protocol, target, s, data_seed, progress, time_budget_s, keep_weights and i == 0)
+                for i, s in enumerate(seed_list(seed, protocol.seeds))]
+        combined = combine(runs)
+        combined.weights = runs[0].weights  # the first seed's trained models
+        return combined
+    return _evaluate_once(spec, protocol, target, seed, data_seed, progress, time_budget_s, keep_weights)
 
 
 def _evaluate_once(spec: ModelSpec, protocol: Protocol, target: torch.device, seed: int, data_seed: int,
-                   progress: Progress | None, time_budget_s: float | None) -> EvalResult:
+                   progress: Progress | None, time_budget_s: float | None, keep_weights: bool = False) -> EvalResult:
     """One training seed of :func:`evaluate`."""
     deadline = Deadline(protocol.timeout_s if time_budget_s is None else time_budget_s)
     result = EvalResult(status=OK, spec_hash=spec.hash(), protocol=protocol.name, seed=seed)
@@ -155,7 +162,7 @@ def _evaluate_once(spec: ModelSpec, protocol: Protocol, target: torch.device, se
                 result.metrics.update(measure(spec_at_vocab, protocol.efficiency, target, deadline, seed).metrics())
                 result.timings["efficiency"] = time.perf_counter() - start
             where.stage = "training"
-            _train_tasks(spec, protocol, target, seed, data_seed, deadline, progress, result, where)
+            _train_tasks(spec, protocol, target, seed, data_seed, deadline, progress, result, where, keep_weights)
         except Diverged as err:
             result.status, result.failed_step, result.reason = DIVERGED, err.step, f"{where}: {err}"
         except TrialTimeout as err:
@@ -179,9 +186,18 @@ class _Where:
         return f"{self.stage} {self.run}".strip()
 
 
+def _weights_bytes(model: torch.nn.Module, spec: ModelSpec, entry: TaskEntry, setting: str, run: RunResult) -> bytes:
+    buffer = io.BytesIO()
+    torch.save({"spec": spec.to_dict(), "task": entry.label, "setting": setting, "lr": run.lr,
+                "weight_decay": run.weight_decay, "accuracy": run.accuracy,
+                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}, buffer)
+    return buffer.getvalue()
+
+
 def _train_tasks(spec: ModelSpec, protocol: Protocol, device: torch.device, seed: int, data_seed: int, deadline: Deadline,
-                 progress: Progress | None, result: EvalResult, where: _Where) -> None:
-    """Train every setting of every task over its grid; fill the table, runs and task metrics."""
+                 progress: Progress | None, result: EvalResult, where: _Where, keep_weights: bool = False) -> None:
+    """Train every setting of every task over its grid; fill the table, runs and task metrics
+    (and, with keep_weights, result.weights: the best grid run of each task's first setting)."""
     runs_total = sum(len(e.settings) * len(e.training.grid()) for e in protocol.tasks)
     run_index = 0
     data_s = train_s = 0.0
@@ -194,15 +210,22 @@ def _train_tasks(spec: ModelSpec, protocol: Protocol, device: torch.device, seed
             data_s += time.perf_counter() - start
             task_spec = fit_to_task(spec, data.vocab_size, data.seq_len)
             runs = []
+            keep = keep_weights and setting is entry.settings[0]
+            best_accuracy = -1.0
             for lr, weight_decay in entry.training.grid():
                 run_index += 1
                 where.run = f"{entry.label} ({setting.id}) lr={lr:g} weight_decay={weight_decay:g}"
                 event = ProgressEvent(kind="", task=entry.label, setting=setting.id, run=run_index, runs=runs_total)
                 start = time.perf_counter()
+                trained: list[torch.nn.Module] = []
                 runs.append(train_run(task_spec, data, lr=lr, weight_decay=weight_decay, config=entry.training,
-                                      device=device, seed=seed, deadline=deadline, progress=progress, event=event))
+                                      device=device, seed=seed, deadline=deadline, progress=progress, event=event,
+                                      on_trained=trained.append if keep else None))
                 train_s += time.perf_counter() - start
                 result.runs.append(runs[-1])
+                if trained and runs[-1].accuracy > best_accuracy:
+                    best_accuracy = runs[-1].accuracy
+                    result.weights[entry.label] = _weights_bytes(trained[0], task_spec, entry, setting.id, runs[-1])
             rows.append(_best(entry, setting.id, runs))
         result.tasks.extend(rows)
         result.metrics.update(_task_metrics(entry, rows))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Callable
 
 import torch
 
@@ -82,10 +83,12 @@ def train_run(
     deadline: Deadline,
     progress: Progress | None = None,
     event: ProgressEvent | None = None,
+    on_trained: Callable[[SequenceModel], None] | None = None,
 ) -> RunResult:
     """Train a fresh ``SequenceModel(spec)`` on ``data`` and score it on the test split.
 
-    ``event`` carries the run's identity (task, setting, run index) into progress events.
+    ``event`` carries the run's identity (task, setting, run index) into progress events;
+    ``on_trained`` is handed the trained model at the end (to keep its weights).
 
     Raises:
         Diverged: the training loss became NaN/inf (with the step).
@@ -132,6 +135,8 @@ def train_run(
                 early = step < steps
                 break
     emit(RUN_END, step, loss_value, accuracy)
+    if on_trained is not None:
+        on_trained(model)
     return RunResult(
         task=event.task, setting=event.setting, lr=lr, weight_decay=weight_decay, accuracy=accuracy,
         loss=test_loss, steps=step, max_steps=steps, time_s=time.perf_counter() - start, early_stopped=early,

@@ -8,6 +8,8 @@ learning rate and weight decay of its grid, warmup and cosine schedule, and grad
 (a short version of the protocol's training, not the trial's full budget). The sequence is
 test sequence `example` of the task's first setting, cut to its first `max_len` tokens: the
 models are causal, so the maps of a prefix are exactly the top-left block of the full ones.
+`trained_maps` draws a model that is already trained: a study trial's kept weights (the trial's
+full training budget, on the first setting of the task; see search/artifacts.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dsf_search.results.matches import unknown
 from dsf_search.tasks import TaskData, make_task
 
 DEFAULT_MAX_LEN = 64
+TRIAL_TRAINING = -1  # CoefficientMaps.train_steps of maps drawn with a trial's kept weights
 
 
 @dataclass(frozen=True)
@@ -98,20 +101,51 @@ def layer_coefficients(model: SequenceModel, tokens: torch.Tensor) -> list[torch
     return [block.mixer.coefficients(u) for block, u in zip(model.blocks, inputs)]
 
 
+def check_mappable(spec: ModelSpec) -> None:
+    """Refuse, before any training, a model whose mixers have no T x T coefficient map: with
+    several Householder factors per token (DeltaProduct) a token's output mixes T m sub-step
+    values, not T values."""
+    for i, layer in enumerate(spec.layers):
+        if layer.householder_factors > 1:
+            raise InputError(f"layers.{i}.householder_factors: {layer.householder_factors} factors per token mix "
+                             "T x m sub-step values, so this layer has no T x T coefficient map")
+
+
+def _test_sequence(entry: TaskEntry, seed: int, example: int) -> TaskData:
+    data = make_task(entry.task, **entry.settings[0].params).generate(seed=seed)
+    if not 0 <= example < data.test_inputs.shape[0]:
+        raise InputError(f"example {example}: the test split of {entry.label} holds {data.test_inputs.shape[0]} sequences")
+    return data
+
+
 def coefficient_maps(spec: ModelSpec, protocol: Protocol, task: str | None = None, train_steps: int = 0,
                      seed: int = 0, example: int = 0, max_len: int = DEFAULT_MAX_LEN,
                      device: str = "cpu") -> CoefficientMaps:
     """The coefficient maps of `spec` on one test sequence of a task of `protocol` (module docstring)."""
+    check_mappable(spec)
     entry = task_entry(protocol, task)
-    setting = entry.settings[0]
-    data = make_task(entry.task, **setting.params).generate(seed=seed)
-    if not 0 <= example < data.test_inputs.shape[0]:
-        raise InputError(f"example {example}: the test split of {entry.label} holds {data.test_inputs.shape[0]} sequences")
+    data = _test_sequence(entry, seed, example)
     target = resolve_device(device)
     torch.manual_seed(seed)
     model = SequenceModel(fit_to_task(spec, data.vocab_size, data.seq_len)).to(target)
     loss = train_briefly(model, data, entry, train_steps, seed, target) if train_steps > 0 else None
     tokens = data.test_inputs[example:example + 1, :max_len].to(target)
     alpha = [a[0].float().cpu() for a in layer_coefficients(model, tokens)]
-    return CoefficientMaps(alpha=alpha, tokens=tokens[0].tolist(), task=entry.label, setting=setting.id,
+    return CoefficientMaps(alpha=alpha, tokens=tokens[0].tolist(), task=entry.label, setting=entry.settings[0].id,
                            train_steps=train_steps, final_loss=loss)
+
+
+def trained_maps(model: SequenceModel, protocol: Protocol, task: str | None, seed: int = 0, example: int = 0,
+                 max_len: int = DEFAULT_MAX_LEN, device: str = "cpu") -> CoefficientMaps:
+    """The coefficient maps of an already trained `model` (a trial's kept weights, trained on the
+    first setting of `task`) on test sequence `example` of that task; train_steps is reported as
+    -1: the trial's own, full training."""
+    check_mappable(model.spec)
+    entry = task_entry(protocol, task)
+    data = _test_sequence(entry, seed, example)
+    target = resolve_device(device)
+    model = model.to(target)
+    tokens = data.test_inputs[example:example + 1, :max_len].to(target)
+    alpha = [a[0].float().cpu() for a in layer_coefficients(model, tokens)]
+    return CoefficientMaps(alpha=alpha, tokens=tokens[0].tolist(), task=entry.label, setting=entry.settings[0].id,
+                           train_steps=TRIAL_TRAINING, final_loss=None)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from dsf_search.results.matches import unknown
 from dsf_search.results.pareto import candidates, pareto
+from dsf_search.results.states import INTERRUPTED, failed, outcome
 from dsf_search.results.table import PARAM
 from dsf_search.results.uncertainty import mean_interval
 
@@ -53,12 +54,13 @@ def _mean_intervals(done: pd.DataFrame, objectives: dict[str, str]) -> dict[str,
 
 def study_summary(name: str, df: pd.DataFrame, objectives: dict[str, str]) -> dict[str, object]:
     """One study in one row: trial counts by state, Pareto size, objective summaries."""
-    states = df["state"].value_counts()
+    states = outcome(df).value_counts()
     return {
         "study": name,
         "trials": len(df),
         "complete": int(states.get("COMPLETE", 0)),
         "failed": int(states.get("FAIL", 0)),
+        "interrupted": int(states.get(INTERRUPTED, 0)),
         "infeasible": int(states.get("PRUNED", 0)),
         "pareto": len(pareto(df, objectives)) if objectives else 0,
         **_objective_stats(candidates(df, objectives), objectives),
@@ -66,7 +68,7 @@ def study_summary(name: str, df: pd.DataFrame, objectives: dict[str, str]) -> di
 
 
 def compare_studies(tables: dict[str, tuple[pd.DataFrame, dict[str, str]]]) -> pd.DataFrame:
-    """Studies side by side: {name: (table, objectives)} -> one row per study."""
+    """Studies side by side (interrupted trials counted apart from failed ones): {name: (table, objectives)} -> one row per study."""
     return pd.DataFrame([study_summary(name, df, objectives) for name, (df, objectives) in tables.items()])
 
 
@@ -74,7 +76,7 @@ def by_axis(df: pd.DataFrame, axis: str, objectives: dict[str, str]) -> pd.DataF
     """For each value of `axis` (a column; '-' where inactive): complete candidates, failed
     trials, and the objective summaries."""
     done = candidates(df, objectives)
-    failed = df[df["state"] == "FAIL"]
+    failures = failed(df)
 
     def label(series: pd.Series) -> pd.Series:
         return series.astype(object).where(series.notna(), MISSING).map(str)
@@ -85,7 +87,7 @@ def by_axis(df: pd.DataFrame, axis: str, objectives: dict[str, str]) -> pd.DataF
     except TypeError:  # a column of mixed types sorts by its text
         present.sort(key=str)
     values = [str(v) for v in present] + ([MISSING] if df[axis].isna().any() else [])
-    done_labels, failed_labels = label(done[axis]), label(failed[axis])
+    done_labels, failed_labels = label(done[axis]), label(failures[axis])
     rows = []
     for value in values:
         group = done[done_labels == value]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dsf_search.results.coefficients import CoefficientMaps
+from dsf_search.results.coefficients import TRIAL_TRAINING, CoefficientMaps
 from dsf_search.results.extras import pyplot
 from dsf_search.results.pareto import pareto_mask
 from dsf_search.results.uncertainty import has_interval
@@ -40,14 +40,52 @@ def _save(fig, path: Path, top_inches: float = 0.0) -> Path:
     return path
 
 
+# Metrics that are timings/measurements of this machine (not analytic): their panels say so.
+MEASURED = ("train_tokens_per_s", "decode_ms_per_token", "peak_memory_mb")
+LABEL_FONT = 7
+# Offsets (points) tried in turn for a label, nearest first; past the first ring a leader line is drawn.
+_OFFSETS = [(4, 4), (4, -10), (-4, 4), (-4, -10), (0, 10), (0, -16), (10, 0), (-10, 0)] + \
+    [(r * dx, r * dy) for r in (2, 3, 4) for dx, dy in ((1, 1), (1, -1), (-1, 1), (-1, -1), (0, 1), (0, -1), (1, 0), (-1, 0))]
+
+
+def label_points(ax, xs: list[float], ys: list[float], texts: list[str], color: str) -> None:
+    """Write each text next to its point so that no two labels overlap (greedy: each label takes
+    the nearest offset whose box is free; far ones get a leader line). Points at the same place
+    share one label."""
+    fig = ax.figure
+    fig.canvas.draw()  # fixes the axis limits, so data -> pixel transforms are final
+    renderer = fig.canvas.get_renderer()
+    merged: dict[tuple[float, float], list[str]] = {}
+    for x, y, t in zip(xs, ys, texts):
+        merged.setdefault((float(x), float(y)), []).append(t)
+    taken: list = []
+    for (x, y), names in sorted(merged.items(), key=lambda item: (-item[0][1], item[0][0])):
+        text = ", ".join(names)
+        for i, (dx, dy) in enumerate(_OFFSETS):
+            far = i >= 8
+            note = ax.annotate(text, (x, y), textcoords="offset points", xytext=(dx, dy), fontsize=LABEL_FONT,
+                               color=color, ha="left" if dx >= 0 else "right", va="bottom" if dy >= 0 else "top",
+                               arrowprops={"arrowstyle": "-", "color": color, "lw": 0.5} if far else None, zorder=5)
+            box = note.get_window_extent(renderer).expanded(1.05, 1.1)
+            if not any(box.overlaps(other) for other in taken) or i == len(_OFFSETS) - 1:
+                taken.append(box)
+                break
+            note.remove()
+
+
 def pareto_panels(done: pd.DataFrame, quality: str, costs: list[str], front: pd.Series, path: Path) -> Path:
-    """`quality` (higher is better) against each cost (lower is better), one panel per cost.
+    """`quality` (higher is better) against each cost (lower is better), one panel per cost, each
+    with its own legend.
 
     Grey: every distinct complete candidate; red ring: on the study's Pareto front (all
-    objectives); red line: the front of this pair alone; blue dots with labels: the seeds.
+    objectives); red line: the front of this pair alone; blue: the seeds. Every point is labelled
+    with its trial number (seeds also with their name), labels placed so they do not overprint.
     Candidates trained on several seeds get error bars: their 95% interval over the seeds.
+    Panels of measured quantities (throughput, latency, memory) say that they are single
+    measurements on a machine that other trials may have been loading.
     """
     fig, axes = _grid(len(costs), 3)
+    labels = []
     for ax, cost in zip(axes, costs):
         data = done.dropna(subset=[quality, cost])
         x, y = data[cost].astype(float), data[quality].astype(float)
@@ -60,20 +98,29 @@ def pareto_panels(done: pd.DataFrame, quality: str, costs: list[str], front: pd.
             pair = pareto_mask(data[[quality, cost]].astype(float), {quality: "maximize", cost: "minimize"})
             steps = data[pair].sort_values(cost)
             ax.step(steps[cost], steps[quality], where="post", color=FRONT, linewidth=1, zorder=1,
-                    label=f"front of {quality} vs {cost}")
-        seeds = data[data["architecture"].notna()]
-        ax.scatter(seeds[cost], seeds[quality], s=22, color=SEED, zorder=4, label="seed architecture")
-        for _, row in seeds.iterrows():
-            ax.annotate(str(row["architecture"]), (row[cost], row[quality]), textcoords="offset points",
-                        xytext=(4, 4), fontsize=7, color=SEED)
+                    label=f"front of this pair")
+        is_seed = data["architecture"].notna()
+        ax.scatter(x[is_seed], y[is_seed], s=22, color=SEED, zorder=4, label="seed architecture")
         if len(x) and (x > 0).all() and x.max() / x.min() > LOG_SPAN:
+            from matplotlib.ticker import NullFormatter  # matplotlib is optional: imported only where drawn
+
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a short log span overprint
         ax.set_xlabel(f"{cost} (lower is better)")
         ax.set_ylabel(f"{quality} (higher is better)")
+        if cost in MEASURED:
+            ax.set_title(f"{cost}: one measurement per trial,\non a machine possibly loaded by other trials",
+                         fontsize=7, color="#a05000")
         ax.grid(alpha=0.3)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8, frameon=False)
-    return _save(fig, path, top_inches=0.35)
+        ax.legend(fontsize=6, loc="best", framealpha=0.8)
+        texts = [f"{int(n)} {a}" if isinstance(a, str) else str(int(n)) for n, a in zip(data["number"], data["architecture"])]
+        labels.append((ax, list(x), list(y), texts))
+    fig.tight_layout()  # the final layout first: labels are placed in its pixel coordinates
+    for ax, xs, ys, texts in labels:
+        label_points(ax, xs, ys, texts, "#333333")
+    fig.savefig(path, dpi=DPI)
+    pyplot().close(fig)
+    return path
 
 
 def _error_bars(ax, data: pd.DataFrame, x: str, y: str) -> None:
@@ -158,7 +205,10 @@ def coefficient_map(maps: CoefficientMaps, title: str, path: Path) -> Path:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     total = maps.alpha[0].shape[0]
-    state = f"after {maps.train_steps} training steps" if maps.train_steps else "at initialization"
+    if maps.train_steps == TRIAL_TRAINING:
+        state = "with the trial's trained weights (its full training budget)"
+    else:
+        state = f"after {maps.train_steps} training steps" if maps.train_steps else "at initialization"
     more = f"; heads 0-{heads - 1} of {total}" if total > heads else ""
     fig.suptitle(f"{title}\nalpha_ij on {maps.task} ({maps.setting}), {T} tokens\n{state}{more}", fontsize=9)
     return _save(fig, path)

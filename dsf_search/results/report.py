@@ -3,39 +3,43 @@
 Sections: the study in numbers; the Pareto front (a table, and each quality objective against
 each cost with the seed architectures labelled); the effect of each design axis on quality;
 parameter importances; failures; the coefficient maps alpha_ij of the best candidates on a
-sequence of a task of the study's protocol; with the protocol's `seeds: N`, every objective is
-shown as mean ± half of its 95% interval over the seeds, and the Pareto plot has error bars (see results/coefficients.py for how the models are
-trained for them). Whatever cannot be drawn (too few trials, no protocol file) is said so on
+sequence of a task of the study's protocol, drawn with the weights each trial kept (its full
+training; see search/artifacts.py), or, for trials that kept none, retrained to the trial's
+step budget on that task; with the protocol's `seeds: N`, every objective is shown as mean ±
+half of its 95% interval over the seeds, and the Pareto plot has error bars. Whatever cannot be drawn (too few trials, no protocol file) is said so on
 the page instead.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import optuna
 import pandas as pd
 
-from dsf_search.core.spec import ModelSpec
 from dsf_search.errors import InputError
 from dsf_search.evaluate.protocol import COST_METRICS, EFFICIENCY_METRICS, MAXIMIZE, QUALITY, Protocol, load_protocol
 from dsf_search.results import plots
-from dsf_search.results.coefficients import DEFAULT_MAX_LEN, coefficient_maps
+from dsf_search.results.coefficients import DEFAULT_MAX_LEN, check_mappable, coefficient_maps, task_entry, trained_maps
 from dsf_search.results.extras import pyplot
 from dsf_search.results.formats import cell, plain
 from dsf_search.results.importance import importances
 from dsf_search.results.pareto import candidates, pareto
 from dsf_search.results.study import load_study, objectives_of
-from dsf_search.results.table import groups, table
+from dsf_search.results.states import INTERRUPTED, outcome
+from dsf_search.results.table import groups, searched_columns, table
 from dsf_search.results.uncertainty import axis_effects, effect_text, with_intervals
+from dsf_search.results.weights import trial_model
 from dsf_search.search import attrs as A
 from dsf_search.search.storage import DEFAULT_ROOT, study_dir
 from dsf_search.search.plan import load_plan
+from dsf_search.tasks import make_task
 
 REPORT_DIR = "report"
-DEFAULT_MAPS, DEFAULT_TRAIN_STEPS = 3, 100
+DEFAULT_MAPS = 3
 FAILURE_EXAMPLES = 5
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1300px; color: #222; }
@@ -95,10 +99,15 @@ def design_axes(df: pd.DataFrame) -> list[str]:
 
 
 def study_protocol(study: optuna.Study, evaluator: str | None) -> tuple[Protocol | None, str]:
-    """The protocol of the study: `evaluator` when given, else the one its space file names."""
+    """The protocol of the study: `evaluator` when given, else the one its space file names (found
+    from any directory: the file as recorded, its absolute path, or the same path in this checkout)."""
     if evaluator is not None:
         return load_protocol(evaluator), ""
-    file = (study.user_attrs.get(A.STUDY_SPACE) or {}).get("file")
+    record = study.user_attrs.get(A.STUDY_SPACE) or {}
+    file = record.get("file")
+    if file and not Path(file).exists():
+        checkout = Path(__file__).resolve().parents[2] / file
+        file = next((str(c) for c in (record.get("path"), checkout) if c and Path(c).exists()), file)
     try:
         protocol = load_plan(file).protocol if file else None
     except InputError as err:
@@ -108,11 +117,12 @@ def study_protocol(study: optuna.Study, evaluator: str | None) -> tuple[Protocol
 
 def _summary(page: Page, study: optuna.Study, df: pd.DataFrame, objectives: dict[str, str]) -> None:
     space = study.user_attrs.get(A.STUDY_SPACE) or {}
-    counts = df["state"].value_counts()
+    counts = outcome(df).value_counts()
     rows = pd.DataFrame([
         {"": "space", "value": f"{space.get('name', '?')} ({space.get('file', '?')})"},
         {"": "objectives", "value": ", ".join(f"{k} ({v})" for k, v in objectives.items())},
-        *({"": f"{state} trials", "value": str(int(counts.get(state, 0)))} for state in ("COMPLETE", "FAIL", "PRUNED")),
+        *({"": f"{state} trials", "value": str(int(counts.get(state, 0)))}
+          for state in ("COMPLETE", "FAIL", INTERRUPTED, "PRUNED")),
     ])
     page.section("Study", html_table(rows))
 
@@ -125,7 +135,8 @@ def _front(page: Page, out: Path, df: pd.DataFrame, objectives: dict[str, str], 
     cost_names += [c for c in (*COST_METRICS, *(m for m, d in EFFICIENCY_METRICS.items() if d != MAXIMIZE))
                    if c not in cost_names]
     costs = [c for c in cost_names if c in done and done[c].notna().any() and c not in qualities]
-    shown = [c for c in ("number", "architecture", *objectives, *axes) if c in front]
+    decisions = searched_columns(df) or axes  # every searched axis: a constant one on the front is a finding
+    shown = [c for c in ("number", "architecture", *objectives, *decisions) if c in front]
     ordered = front.sort_values(qualities[0], ascending=False) if qualities else front
     parts = [note(f"{len(front)} non-dominated of {len(done)} distinct complete candidates"),
              html_table(with_intervals(ordered[shown], objectives, full=ordered))] if len(front) else [note("no complete trial yet")]
@@ -135,6 +146,10 @@ def _front(page: Page, out: Path, df: pd.DataFrame, objectives: dict[str, str], 
         on_front = seeds.loc[seeds.index.isin(front.index), "architecture"].astype(str).tolist()
         parts += [note(f"the seed architectures (on the front: {', '.join(on_front) or 'none'})"), html_table(listed)]
     member = pd.Series(done.index.isin(front.index), index=done.index)
+    if any(c in plots.MEASURED for c in costs) and len(done):
+        parts.append(note("throughput, latency and memory are single measurements per trial, taken while other "
+                          "trials may have been running on the same machine: compare them across trials with care "
+                          "(bench/ scripts measure ratios in one run)"))
     for quality in qualities if costs and len(done) else []:
         path = plots.pareto_panels(done, quality, costs, member, out / f"pareto_{quality}.png")
         parts.append(page.image(path, f"{quality} against each cost"))
@@ -196,34 +211,60 @@ def _failures(page: Page, df: pd.DataFrame) -> None:
                                   "numbers and one reason"), html_table(summary))
 
 
-def _maps(page: Page, out: Path, study: optuna.Study, best: pd.DataFrame, protocol: Protocol | None, why: str,
-          count: int, train_steps: int, max_len: int, seed: int) -> None:
+def _maps(page: Page, out: Path, study: optuna.Study, root: str | Path, best: pd.DataFrame, protocol: Protocol | None,
+          why: str, count: int, train_steps: int | None, max_len: int, seed: int, log: Callable[[str], None]) -> None:
+    """Coefficient maps of the best front candidates: from the weights each trial kept (its full
+    training), else retrained, by default to the trial's own step budget on that task."""
     if protocol is None or best.empty or count <= 0:
         page.section("Coefficient maps", note(why or "no complete trial to draw"))
         return
-    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
-    parts = [note(f"alpha_ij of each layer and head of the best {min(count, len(best))} Pareto-front candidates "
-                  f"(best first), rebuilt from their specs and "
-                  + (f"trained for {train_steps} steps" if train_steps else "at initialization")
-                  + f" on the protocol's task; row i of a panel is how output i mixes the values v_j, j <= i")]
-    for _, row in best.head(count).iterrows():
-        spec = ModelSpec.from_dict(trials[int(row["number"])].user_attrs[A.SPEC])
-        maps = coefficient_maps(spec, protocol, train_steps=train_steps, seed=seed, max_len=max_len)
-        label = f"trial {row['number']}" + (f" ({row['architecture']})" if isinstance(row.get("architecture"), str) else "")
-        path = plots.coefficient_map(maps, label, out / f"coefficients_trial{row['number']}.png")
-        parts.append(page.image(path, f"coefficient maps of {label}"))
+    chosen = best.head(count)
+    parts = [note(f"alpha_ij of each layer and head of the best {len(chosen)} Pareto-front candidates (best first) "
+                  "on a test sequence of the protocol's task; row i of a panel is how output i mixes the values "
+                  "v_j, j <= i")]
+    for i, (_, row) in enumerate(chosen.iterrows(), 1):
+        number = int(row["number"])
+        label = f"trial {number}" + (f" ({row['architecture']})" if isinstance(row.get("architecture"), str) else "")
+        kept = trial_model(study, number, root)
+        try:
+            check_mappable(kept.spec)
+        except InputError as err:
+            parts.append(note(f"{label}: no map drawn ({err})"))
+            continue
+        if kept.state_dict is not None and train_steps is None:
+            log(f"coefficient map {i}/{len(chosen)}: {label}, with the trial's trained weights ({kept.path})")
+            maps = trained_maps(kept.model(), protocol, kept.task, seed=seed, max_len=max_len)
+            how = f"the trial's trained weights for {kept.task}, kept at {kept.path}"
+        else:
+            entry = task_entry(protocol, None)
+            steps = train_steps if train_steps is not None else entry.training.steps(
+                int(entry.settings[0].params.get("num_train", make_task(entry.task, **entry.settings[0].params).config.num_train)))
+            log(f"coefficient map {i}/{len(chosen)}: {label}, training {steps} steps first "
+                f"({'--train-steps' if train_steps is not None else 'the trial kept no weights; its budget'})")
+            maps = coefficient_maps(kept.spec, protocol, train_steps=steps, seed=seed, max_len=max_len)
+            how = (f"retrained for {steps} steps" + ("" if train_steps is not None else ", the trial's budget")
+                   + (f" (final training loss {maps.final_loss:.3f})" if maps.final_loss is not None else ""))
+        path = plots.coefficient_map(maps, label, out / f"coefficients_trial{number}.png")
+        parts += [note(f"{label}: {how}"), page.image(path, f"coefficient maps of {label}")]
     page.section("Coefficient maps", *parts)
 
 
 def build_report(study_name: str, storage: str | None = None, root: str | Path = DEFAULT_ROOT,
-                 out: str | Path | None = None, maps: int = DEFAULT_MAPS, train_steps: int = DEFAULT_TRAIN_STEPS,
-                 max_len: int = DEFAULT_MAX_LEN, evaluator: str | None = None, seed: int = 0) -> Path:
+                 out: str | Path | None = None, maps: int = DEFAULT_MAPS, train_steps: int | None = None,
+                 max_len: int = DEFAULT_MAX_LEN, evaluator: str | None = None, seed: int = 0,
+                 log: Callable[[str], None] | None = None) -> Path:
     """Write the report of `study_name` into `out` (default root/<study>/report/); return index.html.
+
+    `train_steps` None draws the maps with each trial's kept weights (else retrains to the
+    trial's budget); a number retrains every mapped model for that many steps. `log` is told
+    what is being done (the CLI prints it).
 
     Raises:
         InputError: no such study, matplotlib missing (the `results` extra), a bad --evaluator.
     """
+    log = log or (lambda message: None)
     pyplot()  # fail before any work when matplotlib is missing
+    log(f"loading study {study_name!r}")
     study = load_study(study_name, storage, root)
     folder = Path(out) if out is not None else study_dir(study_name, root) / REPORT_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -232,13 +273,16 @@ def build_report(study_name: str, storage: str | None = None, root: str | Path =
     axes = design_axes(candidates(df, objectives)) if objectives else []
     page = Page(f"dsf-search report: {study_name}")
     _summary(page, study, df, objectives)
+    log(f"{len(df)} trials; drawing the Pareto front")
     best = _front(page, folder, df, objectives, axes)
+    log("drawing the effect of each design axis")
     _axes(page, folder, df, objectives, axes)
+    log("computing parameter importances")
     _importances(page, folder, study, objectives)
     _ladder(page, study_name, storage, root)
     _failures(page, df)
     protocol, why = study_protocol(study, evaluator)
-    _maps(page, folder, study, best, protocol, why, maps, train_steps, max_len, seed)
+    _maps(page, folder, study, root, best, protocol, why, maps, train_steps, max_len, seed, log)
     index = folder / "index.html"
     index.write_text(page.render())
     return index

@@ -73,6 +73,12 @@ def groups(columns: Iterable[str], objectives: Iterable[str] = ()) -> Groups:
     return Groups(objectives, axes, params, tasks, [c for c in rest if c not in taken], costs, timings)
 
 
+def searched_columns(df: pd.DataFrame) -> list[str]:
+    """The search decisions (param.<name>) of a table, in decision order: what a space searched,
+    never the axes it fixed."""
+    return [c for c in df.columns if c.startswith(PARAM)]
+
+
 def flatten_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """Canonical ModelSpec dict -> {'d_model': .., 'layers.0.transition': .., ...}."""
     out: dict[str, Any] = {}

@@ -7,7 +7,8 @@ User attributes of a trial:
     duplicate_of (trial number whose result was reused), requeued_from, kept_from (the trial
     whose result this one keeps: it was finished by another driver, or its storage write failed),
     per_seed (with the protocol's `seeds: N > 1`: each seed's seed, status, metrics, tasks,
-    timings, wall time).
+    timings, wall time),
+    weights (task -> path of the trained weights kept under the study's folder, see search/artifacts.py).
 Study user attributes: space (file as an absolute path, name, objectives, the file's text),
 settings (the resolved run settings with absolute paths and the storage URL's password
 redacted, so `resume` needs only the study name), seeds_enqueued.
@@ -22,6 +23,7 @@ from typing import Any
 SPEC, HASH, ARCHITECTURE, COST, FINDINGS, CONSTRAINTS = "spec", "hash", "architecture", "cost", "findings", "constraints"
 METRICS, TASKS, TIMINGS, DEVICE, NODE, SEED, VERSIONS = "metrics", "tasks", "timings", "device", "node", "seed", "versions"
 STATUS, FAILURE, FAILURE_KIND, DUPLICATE_OF, REQUEUED_FROM = "status", "failure", "failure_kind", "duplicate_of", "requeued_from"
+WEIGHTS = "weights"  # task -> path of the kept trained weights, relative to the study's folder
 KEPT_FROM = "kept_from"
 PER_SEED = "per_seed"
 

@@ -3,8 +3,9 @@
 One loop keeps K evaluations in flight: ask a trial, turn it into a canonical spec, reject it
 without any compute when the constraints or the design-principle errors make it infeasible
 (told PRUNED with its constraint values, which the samplers read), reuse the result of an
-identical spec (same canonical hash), otherwise dispatch it; tell Optuna each outcome with
-its attributes. The study (the storage) is the source of truth: a killed driver leaves its
+identical spec (same canonical hash: told to Optuna with the known values, so the sampler
+learns, but not counted toward the target of distinct architectures), otherwise dispatch it;
+tell Optuna each outcome with its attributes. The study (the storage) is the source of truth: a killed driver leaves its
 finished trials there, and the next run marks the orphans failed and re-queues them.
 Failures are booked per spec hash and bound the search (failures.py); outcomes go through the
 recorder (recording.py); Ctrl-C and SIGTERM stop it between storage writes (signals.py).
@@ -29,17 +30,20 @@ from optuna.trial import Trial, TrialState
 
 from dsf_search.errors import InputError
 from dsf_search.search import attrs as A
+from dsf_search.search.artifacts import save_weights
+from dsf_search.search.eta import Eta
 from dsf_search.search.executor import RayExecutor, SerialExecutor, start_ray
 from dsf_search.search.failures import FailureBook
 from dsf_search.search.lock import DriverLock
 from dsf_search.search.progress import ProgressLine
 from dsf_search.search.recording import Recorder, unsaved_path
+from dsf_search.search.resources import check_fits, local_offer, ray_offer
 from dsf_search.search.resume import recorded_space, resume_settings
 from dsf_search.search.samplers import make_sampler
 from dsf_search.search.seeded import fan_out
 from dsf_search.search.signals import Interrupted, StopSignals
 from dsf_search.search.statistic import objective_value
-from dsf_search.search.storage import DEFAULT_ROOT, journal_file, open_storage, redact
+from dsf_search.search.storage import DEFAULT_ROOT, journal_file, open_storage, redact, study_dir
 from dsf_search.search.worker import EvaluateFn, Job
 from dsf_search.search.plan import SearchPlan, load_plan
 
@@ -130,7 +134,7 @@ def _space_record(space: SearchPlan) -> dict[str, Any]:
 
 
 class Driver:
-    """Runs one search to its target number of COMPLETE trials (see the module docstring)."""
+    """Runs one search to its target number of distinct COMPLETE architectures (see the module docstring)."""
 
     def __init__(self, settings: RunSettings, space: SearchPlan, evaluate_fn: EvaluateFn | None = None,
                  out: TextIO = sys.stderr, show_progress: bool = True):
@@ -148,6 +152,9 @@ class Driver:
         self.failures = FailureBook(space.search.max_failures)
         self.signals = StopSignals()
         self.recorder: Recorder | None = None
+        self.size: int | None = None
+        self.slots = 1
+        self.durations: list[float] = []
 
     # --- set-up ------------------------------------------------------------------------------
 
@@ -211,11 +218,17 @@ class Driver:
         for t in study.get_trials(deepcopy=False):
             h = t.user_attrs.get(A.HASH)
             if t.state == TrialState.COMPLETE:
-                self.counts["complete"] += 1
-                if h and h not in self.done_by_hash:
+                if A.DUPLICATE_OF in t.user_attrs:
+                    self.counts["reused"] += 1
+                elif not h or h not in self.done_by_hash or self.done_by_hash[h].state != TrialState.COMPLETE:
+                    self.counts["complete"] += 1  # distinct architectures: a repeat spends no budget
+                    wall = (t.user_attrs.get(A.TIMINGS) or {}).get("trial_wall_s")
+                    if wall:
+                        self.durations.append(float(wall))
+                if h and (h not in self.done_by_hash or self.done_by_hash[h].state != TrialState.COMPLETE):
                     self.done_by_hash[h] = t
             elif t.state == TrialState.FAIL:
-                self.counts["failed"] += 1
+                self.counts["reused" if A.DUPLICATE_OF in t.user_attrs else "failed"] += 1
             elif t.state == TrialState.PRUNED:
                 self.counts["infeasible"] += 1
                 if h:
@@ -225,6 +238,60 @@ class Driver:
             h = t.user_attrs.get(A.HASH)
             if h and h not in self.done_by_hash and self.failures.settled(h):
                 self.done_by_hash[h] = t
+
+    def _opening(self, target: int) -> str:
+        """The run's first line: what is searched, judged, stored and who evaluates."""
+        s = self.settings
+        storage = redact(s.storage) if s.storage else str(study_dir(s.study, s.root) / "journal.log")
+        if s.executor == "serial":
+            executor = "serial (in this process)"
+        elif s.address or os.environ.get("RAY_ADDRESS"):
+            executor = f"Ray cluster at {s.address or os.environ.get('RAY_ADDRESS')}"
+        else:
+            executor = f"local Ray ({os.cpu_count()} CPUs)"
+        protocol = self.space.protocol
+        return (f"study {s.study!r}: space {s.space}, protocol {self.space.evaluator} ({protocol.name}), "
+                f"storage {storage}, executor {executor}, {s.parallel} in parallel at {s.cpus_per_trial:g} CPU / "
+                f"{s.gpus_per_trial:g} GPU per trial; target {target} distinct complete architectures "
+                f"({self.counts['complete']} so far)")
+
+    def _check_resources(self) -> None:
+        """Refuse (InputError) before any dispatch when one trial can never be scheduled."""
+        s = self.settings
+        if s.executor == "serial":
+            return
+        # ray is not imported here unless it already is: start_ray must be the first to import it
+        ray_running = "ray" in sys.modules and sys.modules["ray"].is_initialized()
+        if s.address or os.environ.get("RAY_ADDRESS") or ray_running:
+            start_ray(s.address)
+            offer = ray_offer()
+        else:
+            offer = local_offer()
+        protocol = self.space.protocol
+        check_fits(f"{self.space.evaluator} (protocol {protocol.name!r})", s.cpus_per_trial, s.gpus_per_trial,
+                   offer, s.device)
+        fit = int(offer.cpus // s.cpus_per_trial)
+        if s.gpus_per_trial > 0:
+            fit = min(fit, int(offer.gpus // s.gpus_per_trial))
+        self.slots = max(1, min(s.parallel, fit))
+
+    def _eta(self) -> Eta:
+        """The ETA's prior before any trial finishes: a few measured steps when the trials run on
+        this machine's CPUs, else the protocol's timeout (an upper bound)."""
+        s, protocol = self.settings, self.space.protocol
+        eta = Eta(self.slots)
+        local = s.executor == "ray" and not (s.address or os.environ.get("RAY_ADDRESS"))
+        if self.show_progress and local and s.gpus_per_trial == 0 and protocol.tasks:
+            from dsf_search.evaluate.estimate import estimate_trial
+
+            spec = self.space.seed_spec(self.space.seeds[0]) if self.space.seeds else \
+                self.space.suggest(optuna.create_study(sampler=optuna.samplers.RandomSampler(s.seed)).ask())
+            eta.prior_s = estimate_trial(spec, protocol, device="cpu", seed=s.seed).seconds
+        elif protocol.timeout_s:
+            eta.prior_s, eta.prior_is_bound = protocol.timeout_s, True
+        for seconds in self.durations:
+            eta.add(seconds)
+        return eta
 
     def _executor(self):
         s = self.settings
@@ -243,6 +310,7 @@ class Driver:
         s = self.settings
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         start = time.monotonic()
+        self._check_resources()
         with DriverLock(s.storage, s.study, s.root) as lock, self.signals:
             study = self._open_study(lock)
             study.set_user_attr(A.STUDY_SPACE, _space_record(self.space))
@@ -255,10 +323,15 @@ class Driver:
             self._enqueue_seeds(study)
             self._load_history(study)
             target = s.trials
-            size = self.space.size()
+            size = self.size = self.space.size()
             if size is not None and size < target:
                 print(f"the space holds {size} distinct candidates; the target drops from {target} to {size}", file=self.out)
                 target = size
+            print(self._opening(target), file=self.out)
+            if self.counts["complete"] >= target:
+                print(f"{self.counts['complete']} of {target} complete; pass --trials N (N > {target}) to continue",
+                      file=self.out)
+            self.eta = self._eta()
             progress = ProgressLine(self.out, target, self.objectives, [self.space.objectives[o] for o in self.objectives],
                                     enabled=self.show_progress)
             executor = fan_out(self._executor(), self.space.protocol.seeds)  # one job per seed
@@ -301,8 +374,10 @@ class Driver:
                 print(f"\nstopping: every one of the space's {size} candidates is settled (evaluated, failed for good "
                       f"or infeasible); the space is exhausted", file=self.out)
                 return True, ""
+            # a repeat is not a trial of the budget: only evaluations in flight count toward the target,
+            # and asking stops once every candidate of a finite space is settled or in flight
             while (not stop and idle_asks < MAX_IDLE_ASKS and len(executor.running()) < executor.capacity
-                   and self.counts["complete"] + in_flight < target):
+                   and self.counts["complete"] + len(executor.running()) < target and not self._covered()):
                 with self.signals.critical():
                     asked = self._ask(study, executor)
                 idle_asks = 0 if asked else idle_asks + 1
@@ -314,7 +389,16 @@ class Driver:
             for number, outcome in executor.wait(0.2):
                 with self.signals.critical():
                     self._finish(study, number, outcome)
-            progress.update(self.counts, len(executor.running()), self._best(study), time.monotonic() - start)
+            now = time.monotonic()
+            eta = self.eta.remaining(target - self.counts["complete"],
+                                     [now - self.submitted_at[n] for n in executor.running() if n in self.submitted_at])
+            progress.update(self.counts, len(executor.running()), self._best(study), now - start, eta)
+
+    def _covered(self) -> bool:
+        """Every candidate of a finite space is settled (done, failed for good, infeasible) or in flight."""
+        if self.size is None:
+            return False
+        return len(set(self.done_by_hash) | self.infeasible_hashes | set(self.inflight)) >= self.size
 
     def _ask(self, study: optuna.Study, executor) -> bool:
         """Ask one trial and dispatch it; False when it needed no new evaluation."""
@@ -355,7 +439,7 @@ class Driver:
             return False
         job = Job(trial=trial.number, spec=spec.to_dict(), protocol=self.space.protocol, device=self.settings.device,
                   seed=self.settings.seed, threads=max(1, int(self.settings.cpus_per_trial)),
-                  timeout_s=self.space.protocol.timeout_s)
+                  timeout_s=self.space.protocol.timeout_s, keep_weights=True)
         self.trials[trial.number] = trial
         self.hash_of[trial.number] = h
         self.inflight[h] = trial.number
@@ -367,8 +451,13 @@ class Driver:
         trial = self.trials.pop(number)
         h = self.hash_of.pop(number)
         self.inflight.pop(h, None)
+        weights = outcome.pop("weights", None)
         record = A.outcome_attrs(outcome)
+        if weights:
+            record[A.WEIGHTS] = save_weights(study_dir(self.settings.study, self.settings.root), number, weights)
         record[A.TIMINGS]["trial_wall_s"] = time.monotonic() - self.submitted_at.pop(number)
+        if outcome.get("status") == "ok":
+            self.eta.add(record[A.TIMINGS]["trial_wall_s"])
         values, problem = self._values(outcome)
         if values is None and problem:
             record[A.FAILURE] = problem
@@ -405,17 +494,16 @@ class Driver:
         return values, ""
 
     def _reuse(self, study: optuna.Study, trial: Trial, source: optuna.trial.FrozenTrial) -> None:
-        for key in (A.METRICS, A.TASKS, A.TIMINGS, A.DEVICE, A.NODE, A.STATUS, A.FAILURE, A.FAILURE_KIND, A.PER_SEED):
+        for key in (A.METRICS, A.TASKS, A.TIMINGS, A.DEVICE, A.NODE, A.STATUS, A.FAILURE, A.FAILURE_KIND, A.PER_SEED,
+                    A.WEIGHTS):
             if key in source.user_attrs:
                 trial.set_user_attr(key, source.user_attrs[key])
         trial.set_user_attr(A.DUPLICATE_OF, source.number)
-        self.counts["reused"] += 1
+        self.counts["reused"] += 1  # told with the known outcome, but not counted toward the target
         if source.state == TrialState.COMPLETE:
             study.tell(trial, list(source.values))
-            self.counts["complete"] += 1
         else:
             study.tell(trial, state=TrialState.FAIL)
-            self.counts["failed"] += 1
 
     def _fail(self, study: optuna.Study, trial: Trial, reason: str, kind: str) -> None:
         trial.set_user_attr(A.STATUS, kind)

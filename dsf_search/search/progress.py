@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     seconds = int(seconds)
     h, rem = divmod(seconds, 3600)
     m, s = divmod(rem, 60)
@@ -26,25 +26,25 @@ class ProgressLine:
         self.labels = [f"{'max' if d == 'maximize' else 'min'} {name}" for name, d in zip(objectives, directions)]
         self.tty = hasattr(out, "isatty") and out.isatty()
         self._last = ""
-        self._start_complete: int | None = None
 
-    def render(self, counts: dict[str, int], running: int, best: list[float | None], elapsed: float) -> str:
+    def render(self, counts: dict[str, int], running: int, best: list[float | None], elapsed: float,
+               eta: tuple[float | None, bool] = (None, False)) -> str:
+        """`eta`: (seconds left or None, whether it is only an upper bound), from search/eta.py."""
         done = counts["complete"]
-        if self._start_complete is None:
-            self._start_complete = done
-        new = done - self._start_complete
-        eta = "?" if new <= 0 else _duration(elapsed / new * max(0, self.target - done))
+        left, bound = eta
+        eta_text = "?" if left is None else ("<=" if bound else "~") + duration(left)
         width = 20
         filled = min(width, int(width * done / max(1, self.target)))
         bar = "#" * filled + "." * (width - filled)
         best_text = ", ".join(f"{label} {_value(v)}" for label, v in zip(self.labels, best))
         return (f"[{bar}] {done}/{self.target} done, {counts['failed']} failed, {counts['infeasible']} infeasible, "
-                f"{running} running | best: {best_text} | {_duration(elapsed)} elapsed, ETA {eta}")
+                f"{running} running | best: {best_text} | {duration(elapsed)} elapsed, ETA {eta_text}")
 
-    def update(self, counts: dict[str, int], running: int, best: list[float | None], elapsed: float) -> None:
+    def update(self, counts: dict[str, int], running: int, best: list[float | None], elapsed: float,
+               eta: tuple[float | None, bool] = (None, False)) -> None:
         if not self.enabled:
             return
-        line = self.render(counts, running, best, elapsed)
+        line = self.render(counts, running, best, elapsed, eta)
         if self.tty:
             self.out.write("\r" + line[: 200].ljust(len(self._last)))
             self.out.flush()

@@ -27,6 +27,7 @@ class Job:
     seed: int
     threads: int
     timeout_s: float
+    keep_weights: bool = False
     data_seed: int | None = None  # the task data's seed when it differs from `seed` (one seed of N)
 
 
@@ -56,9 +57,13 @@ def run_job(job: Job, evaluate_fn: EvaluateFn | None = None) -> dict[str, Any]:
         if evaluate_fn is None:
             from dsf_search.evaluate.runner import evaluate as evaluate_fn
         extra = {} if job.data_seed is None else {"data_seed": job.data_seed}
+        if job.keep_weights:
+            extra["keep_weights"] = True
         result = evaluate_fn(ModelSpec.from_dict(job.spec), protocol, device=job.device, seed=job.seed,
                              time_budget_s=job.timeout_s, **extra)
         out = result.to_dict()
+        if getattr(result, "weights", None):
+            out["weights"] = result.weights  # bytes, for the driver to write beside the study
     except Exception as err:  # noqa: BLE001 - a trial's failure must never reach the driver as an exception
         out = {"status": "error", "reason": f"{type(err).__name__}: {err}", "traceback": traceback.format_exc(), "metrics": {}}
     out.update(where)

@@ -40,8 +40,22 @@ def test_coefficients_reproduce_the_mix_output_of_every_preset(name, monkeypatch
     monkeypatch.setattr(mixer_module, "mix", recording_mix)
     u = torch.randn(2, T, D_MODEL, dtype=torch.float64)
     mixer(u)
+    if mixer.spec.householder_factors > 1:
+        with pytest.raises(NotImplementedError, match="not a T x T matrix"):
+            mixer.coefficients(u)
+        return
     alpha = mixer.coefficients(u)
     assert alpha.shape == (2, mixer.spec.heads, T, T)
     assert torch.equal(alpha, alpha.tril())
     y = torch.einsum("bhij,bjhd->bihd", alpha, seen["v"])
     assert torch.allclose(y, seen["y"], atol=1e-5, rtol=0)
+
+
+def test_a_product_of_householders_has_no_map_and_is_refused_before_training():
+    from dsf_search.errors import InputError
+    from dsf_search.evaluate.protocol import load_protocol
+    from dsf_search.results.coefficients import coefficient_maps
+
+    spec = zoo.model("deltaproduct")
+    with pytest.raises(InputError, match=r"layers\.0\.householder_factors: 2 factors per token"):
+        coefficient_maps(spec, load_protocol("evaluators/quick.yaml"), train_steps=10**9)

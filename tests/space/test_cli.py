@@ -57,9 +57,12 @@ def test_sample_prints_k_specs_deterministically(capsys) -> None:
     assert main(args) == 0
     assert capsys.readouterr().out == first
     lines = first.splitlines()
-    assert sum(line.startswith("[") for line in lines) == 4
-    assert sum(line.startswith('    {"vocab_size"') for line in lines) == 4
-    assert "4 sampled from injection_scaling (seed 3)" in first
+    hashes = [line.split()[1] for line in lines if line.startswith("[")]
+    assert len(hashes) == 4 == len(set(hashes))  # distinct candidates
+    assert not any(line.startswith('    {"vocab_size"') for line in lines)  # readable, JSON only with --json
+    assert "4 distinct candidates sampled from injection_scaling (seed 3)" in first
+    assert main([*args, "--json"]) == 0
+    assert sum(line.startswith('    {"vocab_size"') for line in capsys.readouterr().out.splitlines()) == 4
 
 
 def test_sample_marks_rejected_candidates(write, capsys) -> None:
@@ -74,6 +77,7 @@ def test_sample_marks_rejected_candidates(write, capsys) -> None:
     """)
     assert main(["sample", str(path), "-n", "6", "--seed", "0"]) == 0
     out = capsys.readouterr().out
+    assert "2 distinct candidates sampled from t (seed 0) (the space holds only 2 distinct candidates)" in out
     rejected = [line for line in out.splitlines() if "REJECTED by state_bytes(512) <= 20000" in line]
     kept = [line for line in out.splitlines() if line.startswith("[") and "REJECTED" not in line]
     assert rejected and kept

@@ -1,0 +1,532 @@
+"""A ModelSpec written out as one standalone, readable PyTorch file (imports only torch).
+
+`standalone_source(spec)` generates the code of the model the spec builds, specialized to the
+chosen axes: each distinct mixer becomes a class whose docstring states its update rule and
+whose code computes only what its axes ask for (no option switches left at run time). The
+module and parameter names are those of `SequenceModel`, so a dsf-search state_dict loads into
+it as it is. The file has one forward path for a chunk of tokens (the per-token quantities for
+the whole chunk, then the recurrence, step by step: the definition of the mixing op, the same
+as dsf-search's "recurrent" form) and the decode path (`step`: one token with the carried
+state). Linear readouts carry the matrix state S (and the normalizer state z for sum/maxabs);
+exp readouts carry the cache of evolved keys and values.
+
+Axes this generator does not know (added to the specs later) raise `Unsupported` naming them,
+rather than exporting a different model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import pprint
+from typing import Any
+
+from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER, SUM_EPS
+from dsf_search.core.layers import mlp_hidden, swiglu_hidden
+from dsf_search.core.gates import GLA_TAU, RGLRU_C
+from dsf_search.core.injections import EXP_GATE_CAP
+from dsf_search.core.spec import MixerSpec, ModelSpec
+
+# The values of each axis this generator writes code for; an axis missing here must sit at its default.
+MIXER_AXES: dict[str, tuple[Any, ...] | None] = {
+    "transition": ("identity", "scalar", "diagonal", "householder", "householder_scalar", "householder_diagonal"),
+    "eigenvalues": ("nonnegative", "signed"),
+    "readout": ("linear", "exp"),
+    "normalization": ("none", "sum", "maxabs", "learned"),
+    "heads": None, "state_size": None, "head_dim": None,
+    "query": ("input", "static", "ones"),
+    "key": ("input", "static", "ones", "gate"),
+    "qk_shared": None,
+    "feature_map": ("identity", "elu1", "relu", "silu", "sigmoid"),
+    "qk_norm": None, "conv_size": None,
+    "gate": ("mamba", "gla", "sigmoid", "fixed", "rglru", "reversed_sigmoid"),
+    "selective": None,
+    "injection": ("one", "inv_sqrt_n", "sigmoid", "delta", "one_minus_a", "sqrt_one_minus_a2", "exp", "exp_clamped", "beta"),
+    "eta": ("exp", "softplus", "sigmoid"),
+    "scale": ("one", "inv_sqrt_n"),
+    "output_gate": ("none", "silu", "sigmoid", "gelu", "gelu_tanh"),
+    "output_norm": None, "skip": None,
+}
+MODEL_AXES: dict[str, tuple[Any, ...] | None] = {
+    "vocab_size": None, "d_model": None, "layers": None, "channel_mixer": ("none", "mlp", "swiglu"),
+    "mlp_ratio": None, "norm": ("rmsnorm", "layernorm"), "positional": ("none", "learned", "rope"),
+    "max_len": None, "tie_embeddings": None,
+}
+
+FEATURE_MAPS = {"identity": "{x}", "elu1": "F.elu({x}) + 1.0", "relu": "F.relu({x})", "silu": "F.silu({x})",
+                "sigmoid": "torch.sigmoid({x})"}
+ACTIVATIONS = {"silu": "F.silu({x})", "sigmoid": "torch.sigmoid({x})", "gelu": "F.gelu({x})",
+               "gelu_tanh": "F.gelu({x}, approximate=\"tanh\")"}
+
+
+class Unsupported(ValueError):
+    """The spec uses an axis value the generator cannot write out."""
+
+
+def check_supported(spec: ModelSpec) -> None:
+    """Raise Unsupported naming the first axis (and layer) the generator does not know."""
+    def check(obj: Any, table: dict[str, tuple[Any, ...] | None], owner: str) -> None:
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if f.name not in table:
+                default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+                if value != default:
+                    raise Unsupported(f"{owner}.{f.name} = {value!r}: `export` does not write this axis out yet")
+            elif table[f.name] is not None and value not in table[f.name]:
+                raise Unsupported(f"{owner}.{f.name} = {value!r}: `export` does not write this value out yet")
+
+    check(spec, MODEL_AXES, "model")
+    for i, layer in enumerate(spec.layers):
+        check(layer, MIXER_AXES, f"model.layers.{i}")
+
+
+def _lit(x: float) -> str:
+    return repr(float(x))
+
+
+class _Code:
+    """Lines of Python at an indentation level."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, indent: int, *lines: str) -> None:
+        self.lines.extend(("    " * indent + line) if line else "" for line in lines)
+
+
+def _rule(spec: MixerSpec) -> list[str]:
+    """The update rule of a mixer in words and formulas (its class docstring)."""
+    tr, signed = spec.transition, spec.eigenvalues == "signed" and spec.transition != "identity"
+    n = spec.state_size
+    gate_part = {"scalar": "a_t", "diagonal": "diag(a_t)", "householder_scalar": "a_t",
+                 "householder_diagonal": "diag(a_t)"}.get(tr)
+    if tr == "identity":
+        A = "I"
+    elif tr == "householder":
+        A = "(I - beta_t k_t k_t^T)"
+    elif tr in HOUSEHOLDER:
+        A = f"(I - beta_t k_t k_t^T) {gate_part}"
+    else:
+        A = f"{gate_part}" + (" I" if tr == "scalar" else "")
+    c = f"1/sqrt({n})" if spec.scale == "inv_sqrt_n" else "1"
+    lines = []
+    if spec.readout == "linear":
+        lines += ["Linear readout: a finite matrix state per head, S_t in R^{n x d_v}:",
+                  f"    S_t = A_t S_(t-1) + b_t k_t v_t^T,    A_t = {A}",
+                  "    y_t = c S_t^T q_t / eta_t"]
+        if spec.normalization in ("sum", "maxabs"):
+            lines += ["  with the normalizer state z_t = A_t z_(t-1) + b_t k_t (so sum_j alpha-scores = c q_t^T z_t):",
+                      "    eta_t = c q_t^T z_t + 1e-6" if spec.normalization == "sum"
+                      else "    eta_t = max(|c q_t^T z_t|, 1)"]
+    else:
+        lines += ["Exp readout: no finite state; every impulse response x^(j) = (A_t ... A_(j+1)) b_j k_j is kept",
+                  f"and evolved (a cache of keys), A_t = {A}:",
+                  "    y_t = sum_(j<=t) exp(c q_t^T x^(j)_t) v_j / eta_t"]
+        if spec.normalization == "sum":
+            lines.append("    eta_t = sum_(j<=t) exp(c q_t^T x^(j)_t) + 1e-6  (softmax when A_t = I)")
+        elif spec.normalization == "maxabs":
+            lines.append("    eta_t = max(sum_(j<=t) exp(c q_t^T x^(j)_t), 1)")
+    if spec.normalization == "none":
+        lines.append("    eta_t = 1")
+    elif spec.normalization == "learned":
+        lines.append(f"    eta_t = {spec.eta}(w^T u_t + c_eta) per head (learned normalizer)")
+    lines.append(f"  c = {c}; eigenvalues {'signed (a_t in [-1, 1], beta_t in [0, 2])' if signed else 'nonnegative'}.")
+    return lines
+
+
+def _axes_text(spec: MixerSpec) -> list[str]:
+    canon = spec.canonical()
+    items = [f"{k}={v}" for k, v in canon.items()]
+    out, line = [], "Chosen axes:"
+    for item in items:
+        if len(line) + len(item) + 2 > 96:
+            out.append(line)
+            line = "   "
+        line += " " + item + ","
+    out.append(line.rstrip(","))
+    return out
+
+
+def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[str]:
+    H, n, dv = spec.heads, spec.state_size, spec.head_dim
+    Hq = 1 if spec.qk_shared else H
+    gated, diagonal, householder = spec.transition in GATED, spec.transition in DIAGONAL, spec.transition in HOUSEHOLDER
+    signed = spec.eigenvalues == "signed" and spec.transition != "identity"
+    linear = spec.readout == "linear"
+    znorm = linear and spec.normalization in ("sum", "maxabs")
+    gate_shape = f"({H}, {n})" if diagonal else f"({H},)"
+    widths = ([("q", Hq * n)] if spec.query == "input" else []) + ([("k", Hq * n)] if spec.key == "input" else []) + [("v", H * dv)]
+    total = sum(w for _, w in widths)
+    selective = spec.selective
+    code = _Code()
+    code.add(0, f"class {name}(nn.Module):")
+    code.add(1, '"""Token mixer: ' + f"H={H} heads, state size n={n}, value width d_v={dv}, input width {d_model}.", "")
+    code.add(1, *_axes_text(spec), "")
+    code.add(1, *_rule(spec))
+    code.add(1, "", "forward(u [B, T, d_model], state) -> (y [B, T, d_model], state); state None starts a sequence.",
+             '"""', "")
+    code.add(1, "def __init__(self):")
+    code.add(2, "super().__init__()")
+    body = 2
+    code.add(body, f"# in_proj produces [{' | '.join(f'{k} ({w})' for k, w in widths)}]",
+             f"self.in_proj = nn.Linear({d_model}, {total}, bias=False)")
+    if spec.conv_size > 0:
+        code.add(body, f"# short causal depthwise convolution over time on q, k, v (kernel {spec.conv_size}), then SiLU",
+                 f"self.conv = nn.Conv1d({total}, {total}, {spec.conv_size}, groups={total}, bias=True)")
+    if spec.query == "static":
+        code.add(body, f"self.q_static = nn.Parameter(torch.randn({Hq}, {n}) / {_lit(math.sqrt(n))})")
+    if spec.key == "static":
+        code.add(body, f"self.k_static = nn.Parameter(torch.randn({Hq}, {n}) / {_lit(math.sqrt(n))})")
+    sel = "True" if selective else "False"
+    if gated:
+        if spec.gate == "mamba":
+            code.add(body, f"self.dt = Gate({d_model}, ({H},), selective={sel})  # Delta_t = softplus(.)",
+                     f"self.A_log = nn.Parameter(torch.zeros({H}{', ' + str(n) if diagonal else ''}))  # A = exp(A_log) > 0")
+        elif spec.gate == "fixed":
+            code.add(body, f"# RetNet's fixed per-head decays gamma_h = 1 - 2^(-5 - h)",
+                     f"self.register_buffer(\"log_decay\", torch.log(1.0 - 2.0 ** (-5.0 - torch.arange({H}, dtype=torch.float32))))")
+        else:
+            code.add(body, f"self.a_in = Gate({d_model}, {gate_shape}, selective={sel})  # pre-activation of a_t")
+            if spec.gate == "reversed_sigmoid":
+                code.add(body, "self.forget_exponent = nn.Parameter(torch.ones(()))  # alpha of sigma(-x)^relu(alpha)")
+            if spec.gate == "rglru":
+                code.add(body, f"self.lam = nn.Parameter(torch.zeros{gate_shape})  # Lambda of a = sigma(Lambda)^(c r_t)")
+    if householder:
+        code.add(body, f"self.beta_in = Gate({d_model}, ({H},), selective={sel})  # pre-activation of beta_t")
+    if spec.injection in ("sigmoid", "exp", "exp_clamped"):
+        code.add(body, f"self.b_in = Gate({d_model}, ({H},), selective={sel})  # pre-activation of b_t")
+    if spec.injection == "delta" and not (gated and spec.gate == "mamba"):
+        code.add(body, f"self.dt = Gate({d_model}, ({H},), selective={sel})  # Delta_t = softplus(.)")
+    if spec.normalization == "learned":
+        code.add(body, f"self.eta_in = Gate({d_model}, ({H},), selective={sel})  # pre-activation of eta_t")
+    if spec.skip:
+        code.add(body, f"self.D = nn.Parameter(torch.ones({H}))  # skip D v_t per head")
+    if spec.output_norm:
+        code.add(body, f"self.out_norm_weight = nn.Parameter(torch.ones({H}, {dv}))  # per-head RMS norm of y")
+    if spec.output_gate != "none":
+        code.add(body, f"self.gate_proj = nn.Linear({d_model}, {H * dv}, bias=False)  # output gate")
+    code.add(body, f"self.out_proj = nn.Linear({H * dv}, {d_model}, bias=False)", "")
+
+    # --- the per-token quantities --------------------------------------------------------------
+    code.add(1, "def inputs(self, u, state):")
+    code.add(2, '"""q, k [B, T, H, n], v [B, T, H, d_v] and the gates of the update, for the whole chunk u."""',
+             "B, T, _ = u.shape", "x = self.in_proj(u)")
+    if spec.conv_size > 0:
+        K = spec.conv_size
+        code.add(2, f"past = x.new_zeros(B, {total}, {K - 1}) if state is None else state[\"conv\"]",
+                 "full = torch.cat([past, x.transpose(1, 2)], dim=-1)",
+                 "x = F.silu(self.conv(full)).transpose(1, 2)",
+                 f"conv = full[..., full.shape[-1] - {K - 1}:]  # the last {K - 1} inputs, for the next chunk")
+    else:
+        code.add(2, "conv = None")
+    names = ", ".join(k for k, _ in widths)
+    code.add(2, f"{names}{',' if len(widths) == 1 else ''} = x.split([{', '.join(str(w) for _, w in widths)}], dim=-1)",
+             f"v = v.reshape(B, T, {H}, {dv})")
+    if gated:
+        g = spec.gate
+        if g == "mamba":
+            code.add(2, "delta = F.softplus(self.dt(u))  # [B, T, H]",
+                     "log_a = -(delta[..., None] * self.A_log.exp())  # a_t = exp(-Delta_t A), per channel" if diagonal
+                     else "log_a = -(delta * self.A_log.exp())  # a_t = exp(-Delta_t A)")
+        elif g == "fixed":
+            code.add(2, f"log_a = self.log_decay.expand(B, T, {H})")
+        elif g == "gla":
+            code.add(2, f"log_a = F.logsigmoid(self.a_in(u)) / {_lit(GLA_TAU)}  # a_t = sigmoid(x_t)^(1/{GLA_TAU:g})")
+        elif g == "sigmoid":
+            code.add(2, "log_a = F.logsigmoid(self.a_in(u))  # a_t = sigmoid(x_t)")
+        elif g == "reversed_sigmoid":
+            code.add(2, "log_a = F.relu(self.forget_exponent) * F.logsigmoid(-self.a_in(u))  # a_t = sigma(-x_t)^relu(alpha)")
+        elif g == "rglru":
+            code.add(2, f"log_a = -{_lit(RGLRU_C)} * F.softplus(-self.lam) * torch.sigmoid(self.a_in(u))  "
+                        f"# a_t = sigma(Lambda)^({RGLRU_C:g} r_t)")
+        if signed:
+            code.add(2, "a = 2.0 * log_a.exp() - 1.0  # signed eigenvalues: a_t in [-1, 1]")
+        else:
+            code.add(2, "a = log_a.exp()  # a_t in [0, 1]")
+
+    def qk(source: str, var: str) -> None:
+        if source == "input":
+            code.add(2, f"{var} = {var}.reshape(B, T, {Hq}, {n})")
+        elif source == "static":
+            code.add(2, f"{var} = self.{var}_static.expand(B, T, {Hq}, {n})")
+        else:
+            code.add(2, f"{var} = u.new_ones(B, T, {H}, {n})")
+            return
+        if spec.feature_map != "identity":
+            code.add(2, f"{var} = " + FEATURE_MAPS[spec.feature_map].format(x=var))
+        if spec.qk_norm:
+            code.add(2, f"{var} = F.normalize({var}, dim=-1)")
+        if Hq == 1 and H > 1:
+            code.add(2, f"{var} = {var}.expand(B, T, {H}, {n})  # one q/k shared by all heads")
+
+    qk(spec.query, "q")
+    if spec.key == "gate":
+        code.add(2, "k = 1.0 - a  # HGRN-2: the key is tied to the forget gate")
+    else:
+        qk(spec.key, "k")
+    if householder:
+        code.add(2, "k = F.normalize(k, dim=-1)  # unit-norm k for the Householder part",
+                 "beta = torch.sigmoid(self.beta_in(u))" + (" * 2.0  # beta_t in [0, 2] (signed)" if signed else "  # beta_t in [0, 1]"))
+    if rope:
+        code.add(2, "offset = 0 if state is None else state[\"offset\"]",
+                 "q, k = rotary(q, offset), rotary(k, offset)")
+    inj = spec.injection
+    b_expr = {
+        "one": None,
+        "inv_sqrt_n": f"u.new_full((B, T, {H}), {_lit(1.0 / math.sqrt(n))})  # b_t = 1/sqrt(n)",
+        "sigmoid": "torch.sigmoid(self.b_in(u))  # b_t = sigmoid(.)",
+        "exp": f"torch.exp({_lit(EXP_GATE_CAP)} * torch.tanh(self.b_in(u) / {_lit(EXP_GATE_CAP)}))  "
+               f"# exp input gate, soft-capped at {EXP_GATE_CAP:g}",
+        "exp_clamped": f"torch.exp(self.b_in(u).clamp_max({_lit(EXP_GATE_CAP)}))  # exp input gate, clamped at {EXP_GATE_CAP:g}",
+        "delta": ("delta  # b_t = Delta_t" if gated and spec.gate == "mamba" else "F.softplus(self.dt(u))  # b_t = Delta_t"),
+        "beta": "beta  # the delta rule: b_t = beta_t",
+        "one_minus_a": "1.0 - a  # b_t = 1 - a_t",
+        "sqrt_one_minus_a2": "torch.sqrt((1.0 - a * a).clamp_min(1e-6))  # b_t = sqrt(1 - a_t^2)",
+    }[inj]
+    if b_expr is None:
+        code.add(2, "b = None  # b_t = 1")
+    else:
+        code.add(2, "b = " + b_expr)
+        if inj in ("one_minus_a", "sqrt_one_minus_a2") and diagonal:
+            code.add(2, "k, b = k * b, None  # a per-channel injection folds into the key")
+    if spec.normalization == "learned":
+        fn = {"exp": "torch.exp", "softplus": "F.softplus", "sigmoid": "torch.sigmoid"}[spec.eta]
+        code.add(2, f"eta = {fn}(self.eta_in(u))  # [B, T, H]")
+    parts = ["q", "k", "v"] + (["a"] if gated else []) + (["beta"] if householder else []) + ["b"] \
+        + (["eta"] if spec.normalization == "learned" else [])
+    code.add(2, "return dict(" + ", ".join(f"{p}={p}" for p in parts) + "), conv", "")
+
+    # --- one step of the recurrence ---------------------------------------------------------------
+    code.add(1, "def transition(self, X, a, beta, k):")
+    code.add(2, '"""A_t X for X [B, H, n, m] (columns are state vectors): the gate part, then the Householder part."""')
+    if gated:
+        code.add(2, "X = X * a[..., :, None]  # diag(a_t)" if diagonal else "X = X * a[..., None, None]  # a_t I")
+    if householder:
+        code.add(2, "X = X - beta[..., None, None] * k[..., :, None] * torch.einsum(\"bhn,bhnm->bhm\", k, X)[..., None, :]")
+    code.add(2, "return X", "")
+
+    c = 1.0 / math.sqrt(n) if spec.scale == "inv_sqrt_n" else 1.0
+    code.add(1, "def forward(self, u, state=None):")
+    code.add(2, "B, T, _ = u.shape", "p, conv = self.inputs(u, state)",
+             "# head-major per-step slices: [B, H, ...] for step t")
+    code.add(2, "q, k, v = (p[name].transpose(1, 2) for name in (\"q\", \"k\", \"v\"))")
+    code.add(2, "a = p[\"a\"].transpose(1, 2) if \"a\" in p else None",
+             "beta = p[\"beta\"].transpose(1, 2) if \"beta\" in p else None",
+             "b = p[\"b\"].transpose(1, 2) if p[\"b\"] is not None else None")
+    if spec.normalization == "learned":
+        code.add(2, "eta = p[\"eta\"].transpose(1, 2)")
+    if linear:
+        code.add(2, f"S = u.new_zeros(B, {H}, {n}, {dv}) if state is None else state[\"S\"]")
+        if znorm:
+            code.add(2, f"z = u.new_zeros(B, {H}, {n}, 1) if state is None else state[\"z\"]")
+    else:
+        code.add(2, f"K = u.new_zeros(B, {H}, {n}, 0) if state is None else state[\"K\"]  # evolved keys, one column per past token",
+                 f"V = u.new_zeros(B, {H}, 0, {dv}) if state is None else state[\"V\"]")
+    code.add(2, "ys = []", "for t in range(T):")
+    s = 3
+    code.add(s, "a_t = None if a is None else a[:, :, t]", "beta_t = None if beta is None else beta[:, :, t]",
+             "k_t, q_t, v_t = k[:, :, t], q[:, :, t], v[:, :, t]",
+             "kb = k_t if b is None else k_t * b[:, :, t][..., None]  # b_t k_t")
+    if linear:
+        code.add(s, "S = self.transition(S, a_t, beta_t, k_t) + kb[..., :, None] * v_t[..., None, :]",
+                 f"y = {_lit(c)} * torch.einsum(\"bhn,bhnd->bhd\", q_t, S)")
+        if znorm:
+            code.add(s, "z = self.transition(z, a_t, beta_t, k_t) + kb[..., :, None]",
+                     f"total = {_lit(c)} * torch.einsum(\"bhn,bhnd->bhd\", q_t, z)")
+            code.add(s, f"y = y / (total + {_lit(SUM_EPS)})" if spec.normalization == "sum"
+                     else "y = y / total.abs().clamp_min(1.0)")
+        if spec.normalization == "learned":
+            code.add(s, "y = y / eta[:, :, t][..., None]")
+    else:
+        code.add(s, "K = torch.cat([self.transition(K, a_t, beta_t, k_t), kb[..., None]], dim=-1)",
+                 "V = torch.cat([V, v_t[:, :, None]], dim=2)",
+                 f"scores = {_lit(c)} * torch.einsum(\"bhn,bhnj->bhj\", q_t, K)",
+                 "m = scores.max(dim=-1, keepdim=True).values",
+                 "e = (scores - m).exp()")
+        norm = spec.normalization
+        if norm == "none":
+            code.add(s, "log_eta = torch.zeros_like(m)")
+        elif norm == "learned":
+            code.add(s, "log_eta = eta[:, :, t][..., None].log()")
+        elif norm == "sum":
+            code.add(s, "log_total = m + e.sum(dim=-1, keepdim=True).log()",
+                     f"log_eta = torch.logaddexp(log_total, torch.full_like(log_total, {_lit(math.log(SUM_EPS))}))")
+        else:
+            code.add(s, "log_eta = (m + e.sum(dim=-1, keepdim=True).log()).clamp_min(0.0)")
+        code.add(s, "y = torch.einsum(\"bhj,bhjd->bhd\", e, V) * (m - log_eta).exp()  # computed in log space: no overflow")
+    code.add(s, "ys.append(y)")
+    code.add(2, "y = torch.stack(ys, dim=1)  # [B, T, H, d_v]")
+    if spec.skip:
+        code.add(2, "y = y + self.D[:, None] * p[\"v\"]")
+    if spec.output_norm:
+        code.add(2, "y = y * torch.rsqrt(y.pow(2).mean(dim=-1, keepdim=True) + 1e-6) * self.out_norm_weight")
+    code.add(2, f"y = y.reshape(B, T, {H * dv})")
+    if spec.output_gate != "none":
+        code.add(2, "y = y * " + ACTIVATIONS[spec.output_gate].format(x="self.gate_proj(u)"))
+    if linear:
+        state_items = ["\"S\": S"] + (["\"z\": z"] if znorm else [])
+    else:
+        state_items = ["\"K\": K", "\"V\": V"]
+    state_items += ["\"conv\": conv", "\"offset\": (0 if state is None else state[\"offset\"]) + T"]
+    code.add(2, "return self.out_proj(y), {" + ", ".join(state_items) + "}", "")
+    return code.lines
+
+
+HELPERS_GATE = '''class Gate(nn.Module):
+    """Pre-activation of a per-token gate [B, T, *shape]: W u_t + c when selective, else a learned constant c."""
+
+    def __init__(self, d_model, shape, selective):
+        super().__init__()
+        self.shape = shape
+        size = 1
+        for s in shape:
+            size *= s
+        if selective:
+            self.proj = nn.Linear(d_model, size)
+        else:
+            self.bias = nn.Parameter(torch.zeros(size))
+
+    def forward(self, u):
+        x = self.proj(u) if hasattr(self, "proj") else self.bias.expand(*u.shape[:-1], -1)
+        return x.reshape(*u.shape[:-1], *self.shape)
+'''
+
+HELPER_ROTARY = '''def rotary(x, offset, base=10000.0):
+    """RoPE of x [B, T, H, n]: channel pairs (2i, 2i+1) rotated by the angle pos * base^(-2i/n)."""
+    B, T, H, n = x.shape
+    inv_freq = base ** (-torch.arange(0, n, 2, device=x.device, dtype=torch.float32) / n)
+    pos = torch.arange(offset, offset + T, device=x.device, dtype=torch.float32)
+    angle = pos[:, None] * inv_freq[None, :]
+    cos, sin = angle.cos().to(x.dtype)[None, :, None, :], angle.sin().to(x.dtype)[None, :, None, :]
+    even, odd = x[..., 0::2], x[..., 1::2]
+    return torch.stack([even * cos - odd * sin, even * sin + odd * cos], dim=-1).flatten(-2)
+'''
+
+
+def _channel_class(spec: ModelSpec) -> list[str]:
+    d = spec.d_model
+    if spec.channel_mixer == "mlp":
+        h = mlp_hidden(d, spec.mlp_ratio)
+        return ["class Channel(nn.Module):", '    """Channel mixer: x -> W2 gelu(W1 x)."""', "",
+                "    def __init__(self):", "        super().__init__()",
+                f"        self.w1 = nn.Linear({d}, {h}, bias=False)", f"        self.w2 = nn.Linear({h}, {d}, bias=False)", "",
+                "    def forward(self, x):", "        return self.w2(F.gelu(self.w1(x)))", ""]
+    h = swiglu_hidden(d, spec.mlp_ratio)
+    return ["class Channel(nn.Module):", '    """Channel mixer (SwiGLU): x -> W2 (silu(W1 x) * W3 x)."""', "",
+            "    def __init__(self):", "        super().__init__()",
+            f"        self.w1 = nn.Linear({d}, {h}, bias=False)", f"        self.w3 = nn.Linear({d}, {h}, bias=False)",
+            f"        self.w2 = nn.Linear({h}, {d}, bias=False)", "",
+            "    def forward(self, x):", "        return self.w2(F.silu(self.w1(x)) * self.w3(x))", ""]
+
+
+def _norm(spec: ModelSpec) -> str:
+    return f"nn.RMSNorm({spec.d_model}, eps=1e-6)" if spec.norm == "rmsnorm" else f"nn.LayerNorm({spec.d_model})"
+
+
+def standalone_source(spec: ModelSpec, title: str, provenance: list[str]) -> str:
+    """The Python source of the standalone model of `spec` (module docstring).
+
+    `title` names the model in the file's docstring; `provenance` lines say where it came from.
+
+    Raises:
+        Unsupported: an axis value the generator does not write out.
+    """
+    check_supported(spec)
+    rope = spec.positional == "rope"
+    distinct: dict[str, str] = {}
+    for layer in spec.layers:
+        distinct.setdefault(layer.hash(), f"Mixer{len(distinct)}")
+    layer_classes = [distinct[layer.hash()] for layer in spec.layers]
+    head = [
+        f'"""{title}: a standalone PyTorch model (this file imports only torch).', "",
+        *provenance, "",
+        f"Model: vocabulary {spec.vocab_size}, d_model {spec.d_model}, {spec.n_layers} pre-norm blocks "
+        f"(x + mixer(norm(x)), then x + channel(norm(x))),",
+        f"norm {spec.norm}, channel mixer {spec.channel_mixer}" + (f" (ratio {spec.mlp_ratio:g})" if spec.channel_mixer != "none" else "")
+        + f", positional {spec.positional}" + (f" (max_len {spec.max_len})" if spec.positional == "learned" else "")
+        + f", {'tied' if spec.tie_embeddings else 'untied'} embeddings.",
+        "Layers: " + ", ".join(f"{i}: {c}" for i, c in enumerate(layer_classes)) + ".", "",
+        "Use:",
+        "    model = Model()",
+        "    model.load_state_dict(torch.load(\"weights.pt\", weights_only=True))  # when exported with weights",
+        "    logits = model(tokens)                     # tokens [B, T] -> logits [B, T, vocab]",
+        "    state = None                               # decoding, one token at a time:",
+        "    logits_t, state = model.step(token, state)  # token [B] -> logits [B, vocab]",
+        "Without weights the parameters keep PyTorch's default initialization (not dsf-search's).",
+        "Both paths run the recurrence step by step (the definition of the mixing op), not a fast",
+        "parallel form: this file is for reading, checking and porting the model.",
+        '"""', "",
+        "import torch",
+        "import torch.nn as nn",
+        "import torch.nn.functional as F", "",
+        "# the canonical spec this file was generated from",
+        "CONFIG = " + pprint.pformat(spec.canonical(), width=110, sort_dicts=False), "", "",
+    ]
+    body: list[str] = []
+    needs_gate = any(
+        (layer.transition in GATED and layer.gate != "fixed") or layer.transition in HOUSEHOLDER
+        or layer.injection in ("sigmoid", "exp", "exp_clamped", "delta") or layer.normalization == "learned"
+        for layer in spec.layers
+    )
+    if needs_gate:
+        body += HELPERS_GATE.splitlines() + ["", ""]
+    if rope:
+        body += HELPER_ROTARY.splitlines() + ["", ""]
+    written: set[str] = set()
+    for layer in spec.layers:
+        name = distinct[layer.hash()]
+        if name not in written:
+            written.add(name)
+            body += _mixer_class(name, layer, spec.d_model, rope) + [""]
+    if spec.channel_mixer != "none":
+        body += _channel_class(spec) + [""]
+    channel = spec.channel_mixer != "none"
+    body += [
+        "class Block(nn.Module):",
+        '    """x + mixer(norm1(x))' + (', then x + channel(norm2(x))' if channel else '') + '."""', "",
+        "    def __init__(self, mixer):",
+        "        super().__init__()",
+        f"        self.norm1 = {_norm(spec)}",
+        "        self.mixer = mixer",
+    ]
+    if channel:
+        body += ["        self.channel = Channel()", f"        self.norm2 = {_norm(spec)}"]
+    body += ["", "    def forward(self, x, state):",
+             "        h, state = self.mixer(self.norm1(x), state)",
+             "        x = x + h"]
+    if channel:
+        body += ["        x = x + self.channel(self.norm2(x))"]
+    body += ["        return x, state", "", ""]
+    body += [
+        "class Model(nn.Module):",
+        '    """tokens [B, T] -> logits [B, T, vocab]; `step` decodes one token with the carried state."""', "",
+        "    def __init__(self):",
+        "        super().__init__()",
+        f"        self.embed = nn.Embedding({spec.vocab_size}, {spec.d_model})",
+    ]
+    if spec.positional == "learned":
+        body.append(f"        self.pos = nn.Embedding({spec.max_len}, {spec.d_model})")
+    body.append("        self.blocks = nn.ModuleList([" + ", ".join(f"Block({c}())" for c in layer_classes) + "])")
+    body += [f"        self.norm = {_norm(spec)}", f"        self.head = nn.Linear({spec.d_model}, {spec.vocab_size}, bias=False)"]
+    if spec.tie_embeddings:
+        body.append("        self.head.weight = self.embed.weight  # tied embeddings")
+    body += ["", "    def forward(self, tokens, states=None, return_states=False):",
+             '        """Logits of a chunk of tokens [B, T]; `states` (one per layer) continues a sequence."""',
+             "        B, T = tokens.shape",
+             "        x = self.embed(tokens)"]
+    if spec.positional == "learned":
+        body += ["        offset = 0 if states is None else states[0][\"offset\"]",
+                 f"        if offset + T > {spec.max_len}:",
+                 f"            raise ValueError(f\"sequence of length {{offset + T}} exceeds max_len {spec.max_len}\")",
+                 "        x = x + self.pos(torch.arange(offset, offset + T, device=tokens.device))"]
+    body += ["        new_states = []",
+             "        for i, block in enumerate(self.blocks):",
+             "            x, state = block(x, None if states is None else states[i])",
+             "            new_states.append(state)",
+             "        logits = self.head(self.norm(x))",
+             "        return (logits, new_states) if return_states else logits", "",
+             "    def step(self, token, states=None):",
+             '        """Decode one token [B] -> (logits [B, vocab], states): the recurrent path."""',
+             "        logits, states = self.forward(token[:, None], states, return_states=True)",
+             "        return logits[:, 0], states", ""]
+    return "\n".join(head + body)
