@@ -37,6 +37,7 @@ def _frontier_params(m: MixerSpec, d_in: int) -> int:
         low_rank = LOW_RANKS[m.low_rank]
         rate = m.heads * (m.state_size if low_rank.per_channel_rate else 1)
         p += gate_input_params(d_in, rate, m.selective) + low_rank.channel_params * m.heads * m.state_size
+        p += low_rank.head_params * m.heads
     if m.householder_factors > 1:
         p += gate_input_params(d_in, (m.householder_factors - 1) * m.heads, m.selective)
     return p

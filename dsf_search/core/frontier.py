@@ -63,7 +63,8 @@ class FrontierInputs(nn.Module):
     """Parameters and tensors of the frontier axes of one mixer (see the module docstring).
 
     Parameter names: theta_in (rotation angles), erase_beta_in (beta of 'dplr', or RWKV-7's
-    alpha [H, n]), removal_scale (xi) and key_mix (c) of low_rank 'rwkv7', factor_beta_in (beta
+    alpha [H, n]), removal_scale (xi) and key_mix (c) of low_rank 'rwkv7', erase_scale (d) of
+    low_rank 'comba', factor_beta_in (beta
     of the factors 2..m).
     """
 
@@ -86,6 +87,8 @@ class FrontierInputs(nn.Module):
                 # key scaled by the rate (c = 1)
                 self.removal_scale = nn.Parameter(torch.ones(H, n))
                 self.key_mix = nn.Parameter(torch.ones(H, n))
+            if spec.low_rank == "comba":
+                self.erase_scale = nn.Parameter(torch.ones(H))  # d; flash-linear-attention's initial value
         if spec.householder_factors > 1:
             self.factor_beta_in = gate_input(d_model, (spec.householder_factors - 1, H), spec.selective)
 
@@ -113,6 +116,11 @@ class FrontierInputs(nn.Module):
             kwargs["u"] = alpha * kappa
             kwargs["w"] = kappa
             k = k * (1.0 + (alpha - 1.0) * self.key_mix)
+        elif spec.transition == "dplr" and spec.low_rank == "comba":
+            k = F.normalize(k, dim=-1)
+            beta = torch.sigmoid(self.erase_beta_in(u)) * (2.0 if self.signed else 1.0)
+            kwargs["u"] = beta[..., None] * k
+            kwargs["w"] = kwargs["log_a"].exp() * torch.sigmoid(self.erase_scale)[:, None] * k
         elif spec.transition == "dplr":
             k = F.normalize(k, dim=-1)
             p = F.normalize(make_key("p"), dim=-1)

@@ -504,6 +504,29 @@ def rwkv7(d: int) -> MixerSpec:
                      output_norm=True, output_gate="sigmoid")
 
 
+@_preset()
+def comba(d: int) -> MixerSpec:
+    """Comba (Hu et al. 2025, "Comba: Improving Bilinear RNNs with Closed-loop Control"): a
+    scalar-plus-low-rank transition whose erase (feedback) direction p_t has its own scaling,
+
+    S_t = alpha_t (I - beta_t k_t p_t^T) S_{t-1} + beta_t k_t v_t^T,  y_t = S_t^T q_t / sqrt(n),
+    p_t = sigmoid(d) k_t (d learned per head), k_t L2-normalized, beta_t = sigmoid(.),
+    alpha_t = exp(-softplus(.) exp(A_log)) (Mamba-2's gate), as flash-linear-attention's Comba
+    layer and its naive recurrence. DSF: transition 'dplr', low_rank 'comba': u = beta k,
+    w = alpha o p (A_t = (I - beta k p^T) diag(alpha)); eigenvalues real in [0, max alpha]
+    (low_rank.py).
+    Deviations: the gate has one value per state channel (Comba: one per head; equal channels
+    recover it); the injection b_t = sigmoid(.) is its own gate instead of tied to beta_t; the
+    output correction q_t - D p_t is left out; the output gate is silu after the norm (Comba:
+    sigmoid, fused with the RMS norm).
+    """
+    H = _heads(d, 16)
+    return MixerSpec(transition="dplr", low_rank="comba", gate="mamba", readout="linear",
+                     normalization="none", heads=H, state_size=d // H, head_dim=d // H,
+                     feature_map="identity", qk_norm=True, injection="sigmoid", scale="inv_sqrt_n",
+                     conv_size=4, output_norm=True, output_gate="silu")
+
+
 def names() -> list[str]:
     """Preset names in registration order."""
     return list(ZOO)

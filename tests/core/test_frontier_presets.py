@@ -228,6 +228,36 @@ def rwkv7_rule(m, u):
     return finish(m, u, torch.stack(ys, dim=1))
 
 
+def comba_pieces(m, u):
+    """Comba's q, k (unit), p = sigmoid(d) k, v, alpha (per channel), beta and b, from the parameters."""
+    s = m.spec
+    H, n, dv = s.heads, s.state_size, s.head_dim
+    x = inputs(m, u, [("q", H * n), ("k", H * n), ("v", H * dv)])
+    q, k = (F.normalize(heads(x[name], H), dim=-1) for name in ("q", "k"))
+    p = torch.sigmoid(m.frontier.erase_scale)[:, None] * k
+    delta = F.softplus(pre(m.dt, u))  # [B, T, H]
+    alpha = torch.exp(-delta[..., None] * m.A_log.exp())  # [B, T, H, n]
+    beta = torch.sigmoid(pre(m.frontier.erase_beta_in, u))
+    b = torch.sigmoid(pre(m.b_in, u))
+    return q, k, p, heads(x["v"], H), alpha, beta, b
+
+
+def comba_rule(m, u):
+    """Hu et al. 2025, as a closed loop: decay the state, then correct it by the error of its
+    read-out along p: S <- alpha o S;  S <- S + k (beta (b/beta) v - beta S^T p)^T, i.e.
+    S_t = alpha (I - beta k p^T) S_{t-1} + b k v^T (b tied to beta in Comba; here its own gate)."""
+    s = m.spec
+    q, k, p, v, alpha, beta, b = comba_pieces(m, u)
+    S = torch.zeros(u.shape[0], s.heads, s.state_size, s.head_dim, dtype=u.dtype)
+    ys = []
+    for t in range(u.shape[1]):
+        S = alpha[:, t, :, :, None] * S
+        feedback = torch.einsum("bhnd,bhn->bhd", S, p[:, t])
+        S = S + k[:, t, :, :, None] * (b[:, t, :, None] * v[:, t] - beta[:, t, :, None] * feedback)[..., None, :]
+        ys.append(torch.einsum("bhnd,bhn->bhd", S, q[:, t]) / math.sqrt(s.state_size))
+    return finish(m, u, torch.stack(ys, dim=1))
+
+
 RULES = {
     "deltaproduct": deltaproduct_rule,
     "deltaproduct_ungated": deltaproduct_rule,
@@ -237,6 +267,7 @@ RULES = {
     "dplr_delta": dplr_rule,
     "path_attention": path_rule,
     "rwkv7": rwkv7_rule,
+    "comba": comba_rule,
 }
 
 
@@ -250,7 +281,7 @@ def test_preset_equals_its_published_rule(name):
     assert (ours - ref).abs().max().item() <= 1e-9 * max(1.0, ref.abs().max().item()), name
 
 
-@pytest.mark.parametrize("name", ["deltaproduct", "mamba3", "dplr_delta", "lru", "rwkv7"])
+@pytest.mark.parametrize("name", ["deltaproduct", "mamba3", "dplr_delta", "lru", "rwkv7", "comba"])
 def test_preset_decodes_one_token_at_a_time(name):
     m = build(name, seed=2)
     u = torch.randn(BATCH, 9, D, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
@@ -295,3 +326,21 @@ def test_rwkv7_transition_has_spectral_radius_at_most_one():
         assert eig.imag.abs().max().item() <= 1e-9
         assert (eig.real >= w.min(-1).values[..., None] - 1 - 1e-9).all()
         assert eig.real.min().item() < 0  # the in-context rate reaches negative eigenvalues
+
+
+def test_comba_transition_has_spectral_radius_at_most_one():
+    """Comba's A_t = (I - beta sigmoid(d) k k^T) diag(alpha) from the mixer's parameters, also with
+    beta in [0, 2]: real eigenvalues of modulus <= max alpha."""
+    for seed in range(3):
+        m = build("comba", seed=seed)
+        with torch.no_grad():
+            for name, p in m.named_parameters():
+                if name != "A_log":  # a larger A_log drives alpha to exact zeros, where eigvals fails
+                    p.mul_(3.0)
+            u = 3.0 * torch.randn(4, 16, D, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+            _, k, p, _, alpha, beta, _ = comba_pieces(m, u)
+            for scale in (1.0, 2.0):
+                A = torch.diag_embed(alpha) - (scale * beta[..., None] * k)[..., :, None] * (alpha * p)[..., None, :]
+                eig = torch.linalg.eigvals(A)
+                assert (eig.abs() <= alpha.max(-1).values[..., None] + 1e-8).all()
+                assert eig.imag.abs().max().item() <= 1e-9
