@@ -49,6 +49,7 @@ MIXER_AXES: dict[str, tuple[Any, ...] | None] = {
     "scale": ("one", "inv_sqrt_n"),
     "output_gate": ("none", "silu", "sigmoid", "gelu", "gelu_tanh"),
     "output_norm": None, "skip": None, "wiring": None,
+    "rotation": ("none", "learned"), "decay_placement": ("inside", "outside"),
 }
 MODEL_AXES: dict[str, tuple[Any, ...] | None] = {
     "vocab_size": None, "d_model": None, "layers": None, "channel_mixer": ("none", "mlp", "swiglu"),
@@ -111,6 +112,8 @@ def _rule(spec: MixerSpec) -> list[str]:
         A = f"(I - beta_t k_t k_t^T) {gate_part}"
     else:
         A = f"{gate_part}" + (" I" if tr == "scalar" else "")
+    if spec.rotation == "learned":
+        A = ("" if A == "I" else A + " ") + "R(theta_t)"
     c = f"1/sqrt({n})" if spec.scale == "inv_sqrt_n" else "1"
     lines = []
     if spec.readout == "linear":
@@ -129,6 +132,11 @@ def _rule(spec: MixerSpec) -> list[str]:
             lines.append("    eta_t = sum_(j<=t) exp(c q_t^T x^(j)_t) + 1e-6  (softmax when A_t = I)")
         elif spec.normalization == "maxabs":
             lines.append("    eta_t = max(sum_(j<=t) exp(c q_t^T x^(j)_t), 1)")
+    if spec.rotation == "learned":
+        lines.append("  R(theta_t) rotates each state pair (x_2p, x_2p+1) by theta_t,p: complex eigenvalues a e^(+-i theta).")
+    if spec.decay_placement == "outside" and spec.transition == "scalar":
+        lines.append("  Decay outside the readout: the keys are not decayed; each score gains log prod_(t=j+1..i) a_t"
+                     + (" (the same recurrence for a linear readout)." if spec.readout == "linear" else "."))
     if spec.normalization == "none":
         lines.append("    eta_t = 1")
     elif spec.normalization == "learned":
@@ -162,7 +170,10 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     signed = spec.eigenvalues == "signed" and spec.transition != "identity"
     linear = spec.readout == "linear"
     znorm = linear and spec.normalization in ("sum", "maxabs")
-    gate_shape = f"({H}, {n})" if diagonal else f"({H},)"
+    rotation = spec.rotation == "learned"
+    # decay outside the readout (FoX): the exp scores gain log prod a, the cached keys are not decayed
+    outside = spec.decay_placement == "outside" and spec.transition == "scalar" and spec.readout == "exp"
+    gate_shape = str(shape.shape)  # (H,), (H, n), or (H, n // 2) with one magnitude per rotated pair
     widths = in_parts
     total = sum(w for _, w in widths)
     selective = spec.selective
@@ -198,7 +209,7 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     if gated:
         if spec.gate == "mamba":
             code.add(body, f"self.dt = Gate({d_delta}, ({H},), selective={sel})  # Delta_t = softplus(.)",
-                     f"self.A_log = nn.Parameter(torch.zeros({H}{', ' + str(n) if diagonal else ''}))  # A = exp(A_log) > 0")
+                     f"self.A_log = nn.Parameter(torch.zeros({H}{', ' + str(shape.state_size) if diagonal else ''}))  # A = exp(A_log) > 0")
         elif spec.gate == "fixed":
             code.add(body, f"# RetNet's fixed per-head decays gamma_h = 1 - 2^(-5 - h)",
                      f"self.register_buffer(\"log_decay\", torch.log(1.0 - 2.0 ** (-5.0 - torch.arange({H}, dtype=torch.float32))))")
@@ -216,6 +227,9 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
         code.add(body, f"self.b_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of b_t")
     if spec.injection == "delta" and not (gated and spec.gate == "mamba"):
         code.add(body, f"self.dt = Gate({d_delta}, ({H},), selective={sel})  # Delta_t = softplus(.)")
+    if rotation:
+        code.add(body, "self.frontier = nn.Module()  # holds the rotation (dsf-search's parameter names)",
+                 f"self.frontier.theta_in = Gate({d_in}, ({H}, {n // 2}), selective={sel})  # angles theta_t of the state pairs")
     if spec.normalization == "learned":
         code.add(body, f"self.eta_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of eta_t")
     if spec.skip:
@@ -280,6 +294,8 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
             code.add(2, "a = 2.0 * log_a.exp() - 1.0  # signed eigenvalues: a_t in [-1, 1]")
         else:
             code.add(2, "a = log_a.exp()  # a_t in [0, 1]")
+        if rotation and diagonal:
+            code.add(2, "a = a.repeat_interleave(2, dim=-1)  # one magnitude per rotated pair")
 
     def qk(source: str, var: str) -> None:
         if source == "input":
@@ -330,14 +346,23 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     if spec.normalization == "learned":
         fn = {"exp": "torch.exp", "softplus": "F.softplus", "sigmoid": "torch.sigmoid"}[spec.eta]
         code.add(2, f"eta = {fn}(self.eta_in(g))  # [B, T, H]")
-    parts = ["q", "k", "v"] + (["a"] if gated else []) + (["beta"] if householder else []) + ["b"] \
+    if rotation:
+        code.add(2, "theta = self.frontier.theta_in(g)  # [B, T, H, n // 2]")
+    parts = ["q", "k", "v"] + (["a"] if gated else []) + (["log_a"] if outside else []) + (["theta"] if rotation else []) + (["beta"] if householder else []) + ["b"] \
         + (["eta"] if spec.normalization == "learned" else []) + (["branch"] if headwise else [])
     code.add(2, "return dict(" + ", ".join(f"{p}={p}" for p in parts) + "), conv", "")
 
     # --- one step of the recurrence ---------------------------------------------------------------
-    code.add(1, "def transition(self, X, a, beta, k):")
-    code.add(2, '"""A_t X for X [B, H, n, m] (columns are state vectors): the gate part, then the Householder part."""')
-    if gated:
+    code.add(1, "def transition(self, X, a, beta, k" + (", theta" if rotation else "") + "):")
+    code.add(2, '"""A_t X for X [B, H, n, m] (columns are state vectors): '
+             + ("the rotation R(theta_t) of the state pairs, " if rotation else "")
+             + ("the Householder part (the gate acts outside, on the scores)" if outside
+                else "the gate part, then the Householder part") + '."""')
+    if rotation:
+        code.add(2, "cos, sin = theta.cos()[..., None], theta.sin()[..., None]",
+                 "even, odd = X[..., 0::2, :], X[..., 1::2, :]",
+                 "X = torch.stack([cos * even - sin * odd, sin * even + cos * odd], dim=-2).flatten(-3, -2)")
+    if gated and not outside:
         code.add(2, "X = X * a[..., :, None]  # diag(a_t)" if diagonal else "X = X * a[..., None, None]  # a_t I")
     if householder:
         code.add(2, "X = X - beta[..., None, None] * k[..., :, None] * torch.einsum(\"bhn,bhnm->bhm\", k, X)[..., None, :]")
@@ -351,6 +376,10 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     code.add(2, "a = p[\"a\"].transpose(1, 2) if \"a\" in p else None",
              "beta = p[\"beta\"].transpose(1, 2) if \"beta\" in p else None",
              "b = p[\"b\"].transpose(1, 2) if p[\"b\"] is not None else None")
+    if rotation:
+        code.add(2, "theta = p[\"theta\"].transpose(1, 2)")
+    if outside:
+        code.add(2, "log_a = p[\"log_a\"].transpose(1, 2)")
     if spec.normalization == "learned":
         code.add(2, "eta = p[\"eta\"].transpose(1, 2)")
     if linear:
@@ -360,25 +389,34 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     else:
         code.add(2, f"K = u.new_zeros(B, {H}, {n}, 0) if state is None else state[\"K\"]  # evolved keys, one column per past token",
                  f"V = u.new_zeros(B, {H}, 0, {dv}) if state is None else state[\"V\"]")
+        if outside:
+            code.add(2, f"L = u.new_zeros(B, {H}, 0) if state is None else state[\"L\"]  # log prod_(t=j+1..i) a_t of each cached key")
+    targs = "a_t, beta_t, k_t" + (", theta_t" if rotation else "")
     code.add(2, "ys = []", "for t in range(T):")
     s = 3
+    if rotation:
+        code.add(s, "theta_t = theta[:, :, t]")
     code.add(s, "a_t = None if a is None else a[:, :, t]", "beta_t = None if beta is None else beta[:, :, t]",
              "k_t, q_t, v_t = k[:, :, t], q[:, :, t], v[:, :, t]",
              "kb = k_t if b is None else k_t * b[:, :, t][..., None]  # b_t k_t")
     if linear:
-        code.add(s, "S = self.transition(S, a_t, beta_t, k_t) + kb[..., :, None] * v_t[..., None, :]",
+        code.add(s, f"S = self.transition(S, {targs}) + kb[..., :, None] * v_t[..., None, :]",
                  f"y = {_lit(c)} * torch.einsum(\"bhn,bhnd->bhd\", q_t, S)")
         if znorm:
-            code.add(s, "z = self.transition(z, a_t, beta_t, k_t) + kb[..., :, None]",
+            code.add(s, f"z = self.transition(z, {targs}) + kb[..., :, None]",
                      f"total = {_lit(c)} * torch.einsum(\"bhn,bhnd->bhd\", q_t, z)")
             code.add(s, f"y = y / (total + {_lit(SUM_EPS)})" if spec.normalization == "sum"
                      else "y = y / total.abs().clamp_min(1.0)")
         if spec.normalization == "learned":
             code.add(s, "y = y / eta[:, :, t][..., None]")
     else:
-        code.add(s, "K = torch.cat([self.transition(K, a_t, beta_t, k_t), kb[..., None]], dim=-1)",
+        code.add(s, f"K = torch.cat([self.transition(K, {targs}), kb[..., None]], dim=-1)",
                  "V = torch.cat([V, v_t[:, :, None]], dim=2)",
-                 f"scores = {_lit(c)} * torch.einsum(\"bhn,bhnj->bhj\", q_t, K)",
+                 f"scores = {_lit(c)} * torch.einsum(\"bhn,bhnj->bhj\", q_t, K)")
+        if outside:
+            code.add(s, "L = torch.cat([L + log_a[:, :, t][..., None], L.new_zeros(B, {H}, 1)], dim=-1)".replace("{H}", str(H)),
+                     "scores = scores + L  # the decay acts outside the readout: alpha_ij ~ exp(s_ij) prod a")
+        code.add(s,
                  "m = scores.max(dim=-1, keepdim=True).values",
                  "e = (scores - m).exp()")
         norm = spec.normalization
@@ -418,7 +456,7 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     if linear:
         state_items = ["\"S\": S"] + (["\"z\": z"] if znorm else [])
     else:
-        state_items = ["\"K\": K", "\"V\": V"]
+        state_items = ["\"K\": K", "\"V\": V"] + (["\"L\": L"] if outside else [])
     state_items += ["\"conv\": conv", "\"offset\": (0 if state is None else state[\"offset\"]) + T"]
     code.add(2, "return self.out_proj(y), {" + ", ".join(state_items) + "}", "")
     return code.lines

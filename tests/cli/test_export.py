@@ -35,7 +35,7 @@ PRESETS = ("softmax_attention", "gated_deltanet", "deltanet_signed", "mamba", "m
 T = 10
 # the frontier axes (core/frontier.py) the generator does not write out yet: preset -> the axis it names
 REFUSED = {"deltaproduct": "householder_factors", "deltaproduct_ungated": "householder_factors",
-           "fox": "decay_placement", "lru": "rotation", "mamba3": "rotation", "dplr_delta": "transition"}
+           "dplr_delta": "transition"}
 
 RUNNER = r"""
 import sys
@@ -141,8 +141,8 @@ def test_an_exported_study_trial_carries_its_trained_weights(tmp_path, monkeypat
 def test_export_of_an_unknown_preset_or_an_unwritten_axis_exits_2(tmp_path, capsys):
     assert main(["export", "no_such_preset", "--out", str(tmp_path / "x")]) == 2
     assert "no_such_preset" in capsys.readouterr().err
-    assert main(["export", "fox", "--out", str(tmp_path / "y")]) == 2  # the decay placement is not written out yet
-    assert "decay_placement = 'outside': `export` does not write this axis out yet" in capsys.readouterr().err
+    assert main(["export", "deltaproduct", "--out", str(tmp_path / "y")]) == 2  # several factors: not written out yet
+    assert "householder_factors = 2: `export` does not write this axis out yet" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("preset", list(ZOO))
