@@ -32,7 +32,7 @@ from dsf_search.core.wiring import HEADWISE_BLOCK, WIRINGS
 
 # The values of each axis this generator writes code for; an axis missing here must sit at its default.
 MIXER_AXES: dict[str, tuple[Any, ...] | None] = {
-    "transition": ("identity", "scalar", "diagonal", "householder", "householder_scalar", "householder_diagonal"),
+    "transition": ("identity", "scalar", "diagonal", "householder", "householder_scalar", "householder_diagonal", "dplr"),
     "eigenvalues": ("nonnegative", "signed"),
     "readout": ("linear", "exp"),
     "normalization": ("none", "sum", "maxabs", "learned"),
@@ -100,12 +100,14 @@ class _Code:
 
 def _rule(spec: MixerSpec) -> list[str]:
     """The update rule of a mixer in words and formulas (its class docstring)."""
-    tr, signed = spec.transition, spec.eigenvalues == "signed" and spec.transition != "identity"
+    tr, signed = spec.transition, spec.eigenvalues == "signed" and spec.transition not in ("identity", "dplr")
     n = spec.state_size
     gate_part = {"scalar": "a_t", "diagonal": "diag(a_t)", "householder_scalar": "a_t",
                  "householder_diagonal": "diag(a_t)"}.get(tr)
     if tr == "identity":
         A = "I"
+    elif tr == "dplr":
+        A = "diag(a_t) - u_t w_t^T"
     elif tr == "householder":
         A = "(I - beta_t k_t k_t^T)"
     elif tr in HOUSEHOLDER:
@@ -132,6 +134,10 @@ def _rule(spec: MixerSpec) -> list[str]:
             lines.append("    eta_t = sum_(j<=t) exp(c q_t^T x^(j)_t) + 1e-6  (softmax when A_t = I)")
         elif spec.normalization == "maxabs":
             lines.append("    eta_t = max(sum_(j<=t) exp(c q_t^T x^(j)_t), 1)")
+    if tr == "dplr":
+        lines += ["  with u_t = beta_t sqrt(a_t) o p_t, w_t = sqrt(a_t) o |k_t| o sign(p_t) (p_t, k_t unit vectors, p_t the",
+                  f"  erase direction): real eigenvalues in [-max a, max a], beta_t in "
+                  f"{'[0, 2]' if spec.eigenvalues == 'signed' else '[0, 1]'}."]
     if spec.rotation == "learned":
         lines.append("  R(theta_t) rotates each state pair (x_2p, x_2p+1) by theta_t,p: complex eigenvalues a e^(+-i theta).")
     if spec.decay_placement == "outside" and spec.transition == "scalar":
@@ -167,7 +173,9 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     d_in, d_delta = shape.d_in, shape.d_delta
     headwise = wiring.qk == "headwise"
     gated, diagonal, householder = spec.transition in GATED, spec.transition in DIAGONAL, spec.transition in HOUSEHOLDER
-    signed = spec.eigenvalues == "signed" and spec.transition != "identity"
+    # dplr keeps nonnegative gates; its signed eigenvalues come from the erase beta
+    signed = spec.eigenvalues == "signed" and spec.transition not in ("identity", "dplr")
+    dplr = spec.transition == "dplr"
     linear = spec.readout == "linear"
     znorm = linear and spec.normalization in ("sum", "maxabs")
     rotation = spec.rotation == "learned"
@@ -227,9 +235,12 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
         code.add(body, f"self.b_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of b_t")
     if spec.injection == "delta" and not (gated and spec.gate == "mamba"):
         code.add(body, f"self.dt = Gate({d_delta}, ({H},), selective={sel})  # Delta_t = softplus(.)")
+    if rotation or dplr:
+        code.add(body, "self.frontier = nn.Module()  # the frontier inputs, under dsf-search's parameter names")
     if rotation:
-        code.add(body, "self.frontier = nn.Module()  # holds the rotation (dsf-search's parameter names)",
-                 f"self.frontier.theta_in = Gate({d_in}, ({H}, {n // 2}), selective={sel})  # angles theta_t of the state pairs")
+        code.add(body, f"self.frontier.theta_in = Gate({d_in}, ({H}, {n // 2}), selective={sel})  # angles theta_t of the state pairs")
+    if dplr:
+        code.add(body, f"self.frontier.erase_beta_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of beta_t")
     if spec.normalization == "learned":
         code.add(body, f"self.eta_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of eta_t")
     if spec.skip:
@@ -343,26 +354,44 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
                  "    b = torch.cat([torch.ones_like(b[:, :1]), b[:, 1:]], dim=1)")
     if inj in ("one_minus_a", "sqrt_one_minus_a2") and diagonal:
         code.add(2, "k, b = k * b, None  # a per-channel injection folds into the key")
+    if dplr:
+        if spec.key == "input":
+            qk("input", "p")
+            if rope:
+                code.add(2, "p = rotary(p, offset)")
+        elif spec.key == "gate":
+            code.add(2, f"p = u.new_ones(B, T, {H}, {n})")
+        else:
+            code.add(2, "p = k  # no projection of its own: the erase direction is the key")
+        code.add(2, "k, p = F.normalize(k, dim=-1), F.normalize(p, dim=-1)",
+                 "erase = torch.sigmoid(self.frontier.erase_beta_in(g))" + (" * 2.0  # beta_t in [0, 2] (signed)"
+                                                                            if spec.eigenvalues == "signed" else "  # beta_t in [0, 1]"),
+                 "root = (0.5 * log_a).exp()  # sqrt(a_t)",
+                 "du = erase[..., None] * root * p  # u_t",
+                 "dw = root * k.abs() * (1.0 - 2.0 * (p < 0).to(p.dtype))  # w_t = sqrt(a_t) o |k_t| o sign(p_t)")
     if spec.normalization == "learned":
         fn = {"exp": "torch.exp", "softplus": "F.softplus", "sigmoid": "torch.sigmoid"}[spec.eta]
         code.add(2, f"eta = {fn}(self.eta_in(g))  # [B, T, H]")
     if rotation:
         code.add(2, "theta = self.frontier.theta_in(g)  # [B, T, H, n // 2]")
-    parts = ["q", "k", "v"] + (["a"] if gated else []) + (["log_a"] if outside else []) + (["theta"] if rotation else []) + (["beta"] if householder else []) + ["b"] \
+    parts = ["q", "k", "v"] + (["a"] if gated else []) + (["log_a"] if outside else []) + (["theta"] if rotation else []) \
+        + (["du", "dw"] if dplr else []) + (["beta"] if householder else []) + ["b"] \
         + (["eta"] if spec.normalization == "learned" else []) + (["branch"] if headwise else [])
     code.add(2, "return dict(" + ", ".join(f"{p}={p}" for p in parts) + "), conv", "")
 
     # --- one step of the recurrence ---------------------------------------------------------------
-    code.add(1, "def transition(self, X, a, beta, k" + (", theta" if rotation else "") + "):")
+    code.add(1, "def transition(self, X, a, beta, k" + (", theta" if rotation else "") + (", du, dw" if dplr else "") + "):")
     code.add(2, '"""A_t X for X [B, H, n, m] (columns are state vectors): '
              + ("the rotation R(theta_t) of the state pairs, " if rotation else "")
-             + ("the Householder part (the gate acts outside, on the scores)" if outside
-                else "the gate part, then the Householder part") + '."""')
+             + ("diag(a_t) X - u_t (w_t^T X)" if dplr else "the Householder part (the gate acts outside, on the scores)"
+                if outside else "the gate part, then the Householder part") + '."""')
     if rotation:
         code.add(2, "cos, sin = theta.cos()[..., None], theta.sin()[..., None]",
                  "even, odd = X[..., 0::2, :], X[..., 1::2, :]",
                  "X = torch.stack([cos * even - sin * odd, sin * even + cos * odd], dim=-2).flatten(-3, -2)")
-    if gated and not outside:
+    if dplr:
+        code.add(2, "X = a[..., :, None] * X - du[..., :, None] * torch.einsum(\"bhn,bhnm->bhm\", dw, X)[..., None, :]")
+    elif gated and not outside:
         code.add(2, "X = X * a[..., :, None]  # diag(a_t)" if diagonal else "X = X * a[..., None, None]  # a_t I")
     if householder:
         code.add(2, "X = X - beta[..., None, None] * k[..., :, None] * torch.einsum(\"bhn,bhnm->bhm\", k, X)[..., None, :]")
@@ -378,6 +407,8 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
              "b = p[\"b\"].transpose(1, 2) if p[\"b\"] is not None else None")
     if rotation:
         code.add(2, "theta = p[\"theta\"].transpose(1, 2)")
+    if dplr:
+        code.add(2, "du, dw = p[\"du\"].transpose(1, 2), p[\"dw\"].transpose(1, 2)")
     if outside:
         code.add(2, "log_a = p[\"log_a\"].transpose(1, 2)")
     if spec.normalization == "learned":
@@ -391,7 +422,7 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
                  f"V = u.new_zeros(B, {H}, 0, {dv}) if state is None else state[\"V\"]")
         if outside:
             code.add(2, f"L = u.new_zeros(B, {H}, 0) if state is None else state[\"L\"]  # log prod_(t=j+1..i) a_t of each cached key")
-    targs = "a_t, beta_t, k_t" + (", theta_t" if rotation else "")
+    targs = "a_t, beta_t, k_t" + (", theta_t" if rotation else "") + (", du[:, :, t], dw[:, :, t]" if dplr else "")
     code.add(2, "ys = []", "for t in range(T):")
     s = 3
     if rotation:

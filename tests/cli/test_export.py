@@ -34,8 +34,7 @@ from tests.search.conftest import TINY_PROTOCOL, TINY_SPACE
 PRESETS = ("softmax_attention", "gated_deltanet", "deltanet_signed", "mamba", "mlstm", "rg_lru")
 T = 10
 # the frontier axes (core/frontier.py) the generator does not write out yet: preset -> the axis it names
-REFUSED = {"deltaproduct": "householder_factors", "deltaproduct_ungated": "householder_factors",
-           "dplr_delta": "transition"}
+REFUSED = {"deltaproduct": "householder_factors", "deltaproduct_ungated": "householder_factors"}
 
 RUNNER = r"""
 import sys
