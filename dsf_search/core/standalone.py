@@ -8,7 +8,9 @@ it as it is. The file has one forward path for a chunk of tokens (the per-token 
 the whole chunk, then the recurrence, step by step: the definition of the mixing op, the same
 as dsf-search's "recurrent" form) and the decode path (`step`: one token with the carried
 state). Linear readouts carry the matrix state S (and the normalizer state z for sum/maxabs);
-exp readouts carry the cache of evolved keys and values.
+exp readouts carry the cache of evolved keys and values (and their log decays when the decay
+acts outside the readout). Every input wiring (core/wiring.py) and frontier axis (rotations,
+dplr, several Householder factors per token, decay placement) is written out.
 
 Axes this generator does not know (added to the specs later) raise `Unsupported` naming them,
 rather than exporting a different model.
@@ -49,7 +51,7 @@ MIXER_AXES: dict[str, tuple[Any, ...] | None] = {
     "scale": ("one", "inv_sqrt_n"),
     "output_gate": ("none", "silu", "sigmoid", "gelu", "gelu_tanh"),
     "output_norm": None, "skip": None, "wiring": None,
-    "rotation": ("none", "learned"), "decay_placement": ("inside", "outside"),
+    "rotation": ("none", "learned"), "decay_placement": ("inside", "outside"), "householder_factors": None,
 }
 MODEL_AXES: dict[str, tuple[Any, ...] | None] = {
     "vocab_size": None, "d_model": None, "layers": None, "channel_mixer": ("none", "mlp", "swiglu"),
@@ -143,6 +145,13 @@ def _rule(spec: MixerSpec) -> list[str]:
     if spec.decay_placement == "outside" and spec.transition == "scalar":
         lines.append("  Decay outside the readout: the keys are not decayed; each score gains log prod_(t=j+1..i) a_t"
                      + (" (the same recurrence for a linear readout)." if spec.readout == "linear" else "."))
+    m = spec.householder_factors
+    if m > 1:
+        lines += [f"  {m} Householder factors per token (DeltaProduct): after A_t (the first factor, with k_t, beta_t, v_t),",
+                  f"  for j = 2..{m}: S <- (I - beta_t,j k_t,j k_t,j^T) S + b_t,j k_t,j v_t,j^T"
+                  + (" (and z likewise)" if spec.normalization in ("sum", "maxabs") else "")
+                  + ("; b_t,j = beta_t,j" if spec.injection == "beta" else "; b_t,j = b_t")
+                  + "; then the readout."]
     if spec.normalization == "none":
         lines.append("    eta_t = 1")
     elif spec.normalization == "learned":
@@ -176,6 +185,7 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     # dplr keeps nonnegative gates; its signed eigenvalues come from the erase beta
     signed = spec.eigenvalues == "signed" and spec.transition not in ("identity", "dplr")
     dplr = spec.transition == "dplr"
+    factors = [(f"k{j}", f"v{j}") for j in range(2, spec.householder_factors + 1)]  # DeltaProduct's further factors
     linear = spec.readout == "linear"
     znorm = linear and spec.normalization in ("sum", "maxabs")
     rotation = spec.rotation == "learned"
@@ -235,10 +245,13 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
         code.add(body, f"self.b_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of b_t")
     if spec.injection == "delta" and not (gated and spec.gate == "mamba"):
         code.add(body, f"self.dt = Gate({d_delta}, ({H},), selective={sel})  # Delta_t = softplus(.)")
-    if rotation or dplr:
+    if rotation or dplr or factors:
         code.add(body, "self.frontier = nn.Module()  # the frontier inputs, under dsf-search's parameter names")
     if rotation:
         code.add(body, f"self.frontier.theta_in = Gate({d_in}, ({H}, {n // 2}), selective={sel})  # angles theta_t of the state pairs")
+    if factors:
+        code.add(body, f"self.frontier.factor_beta_in = Gate({d_in}, ({len(factors)}, {H}), selective={sel})  "
+                       "# pre-activations of the factors' beta_t,j")
     if dplr:
         code.add(body, f"self.frontier.erase_beta_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of beta_t")
     if spec.normalization == "learned":
@@ -369,13 +382,29 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
                  "root = (0.5 * log_a).exp()  # sqrt(a_t)",
                  "du = erase[..., None] * root * p  # u_t",
                  "dw = root * k.abs() * (1.0 - 2.0 * (p < 0).to(p.dtype))  # w_t = sqrt(a_t) o |k_t| o sign(p_t)")
+    if factors:
+        for k_name, v_name in factors:
+            if spec.key == "input":
+                qk("input", k_name)
+                if rope:
+                    code.add(2, f"{k_name} = rotary({k_name}, offset)")
+            elif spec.key == "gate":
+                code.add(2, f"{k_name} = u.new_ones(B, T, {H}, {n})")
+            else:
+                code.add(2, f"{k_name} = k  # no projection of its own: the factor's key is the key")
+        code.add(2, "fk = torch.stack([" + ", ".join(f"F.normalize({k}, dim=-1)" for k, _ in factors)
+                 + "], dim=2)  # the factors' unit keys [B, T, m - 1, H, n]",
+                 "fv = torch.stack([" + ", ".join(f"{v}.reshape(B, T, {H}, {dv})" for _, v in factors)
+                 + "], dim=2)  # their values [B, T, m - 1, H, d_v]",
+                 "fbeta = torch.sigmoid(self.frontier.factor_beta_in(g))" + (" * 2.0  # [B, T, m - 1, H] in [0, 2] (signed)"
+                                                                             if spec.eigenvalues == "signed" else "  # [B, T, m - 1, H]"))
     if spec.normalization == "learned":
         fn = {"exp": "torch.exp", "softplus": "F.softplus", "sigmoid": "torch.sigmoid"}[spec.eta]
         code.add(2, f"eta = {fn}(self.eta_in(g))  # [B, T, H]")
     if rotation:
         code.add(2, "theta = self.frontier.theta_in(g)  # [B, T, H, n // 2]")
     parts = ["q", "k", "v"] + (["a"] if gated else []) + (["log_a"] if outside else []) + (["theta"] if rotation else []) \
-        + (["du", "dw"] if dplr else []) + (["beta"] if householder else []) + ["b"] \
+        + (["du", "dw"] if dplr else []) + (["fk", "fv", "fbeta"] if factors else []) + (["beta"] if householder else []) + ["b"] \
         + (["eta"] if spec.normalization == "learned" else []) + (["branch"] if headwise else [])
     code.add(2, "return dict(" + ", ".join(f"{p}={p}" for p in parts) + "), conv", "")
 
@@ -394,8 +423,12 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     elif gated and not outside:
         code.add(2, "X = X * a[..., :, None]  # diag(a_t)" if diagonal else "X = X * a[..., None, None]  # a_t I")
     if householder:
-        code.add(2, "X = X - beta[..., None, None] * k[..., :, None] * torch.einsum(\"bhn,bhnm->bhm\", k, X)[..., None, :]")
+        code.add(2, "X = self.householder(X, beta, k)")
     code.add(2, "return X", "")
+    if householder:
+        code.add(1, "def householder(self, X, beta, k):")
+        code.add(2, '"""(I - beta k k^T) X for X [B, H, n, m], k [B, H, n] unit, beta [B, H]."""',
+                 "return X - beta[..., None, None] * k[..., :, None] * torch.einsum(\"bhn,bhnm->bhm\", k, X)[..., None, :]", "")
 
     c = 1.0 / math.sqrt(n) if spec.scale == "inv_sqrt_n" else 1.0
     code.add(1, "def forward(self, u, state=None):")
@@ -431,11 +464,19 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
              "k_t, q_t, v_t = k[:, :, t], q[:, :, t], v[:, :, t]",
              "kb = k_t if b is None else k_t * b[:, :, t][..., None]  # b_t k_t")
     if linear:
-        code.add(s, f"S = self.transition(S, {targs}) + kb[..., :, None] * v_t[..., None, :]",
-                 f"y = {_lit(c)} * torch.einsum(\"bhn,bhnd->bhd\", q_t, S)")
+        code.add(s, f"S = self.transition(S, {targs}) + kb[..., :, None] * v_t[..., None, :]")
         if znorm:
-            code.add(s, f"z = self.transition(z, {targs}) + kb[..., :, None]",
-                     f"total = {_lit(c)} * torch.einsum(\"bhn,bhnd->bhd\", q_t, z)")
+            code.add(s, f"z = self.transition(z, {targs}) + kb[..., :, None]")
+        if factors:
+            kj_b = "kj * bj[..., None]" if spec.injection == "beta" else "kj if b is None else kj * b[:, :, t][..., None]"
+            code.add(s, f"for j in range({len(factors)}):  # the token's further Householder factors",
+                     "    kj, vj, bj = p[\"fk\"][:, t, j], p[\"fv\"][:, t, j], p[\"fbeta\"][:, t, j]",
+                     f"    S = self.householder(S, bj, kj) + ({kj_b})[..., :, None] * vj[..., None, :]")
+            if znorm:
+                code.add(s, f"    z = self.householder(z, bj, kj) + ({kj_b})[..., :, None]")
+        code.add(s, f"y = {_lit(c)} * torch.einsum(\"bhn,bhnd->bhd\", q_t, S)")
+        if znorm:
+            code.add(s, f"total = {_lit(c)} * torch.einsum(\"bhn,bhnd->bhd\", q_t, z)")
             code.add(s, f"y = y / (total + {_lit(SUM_EPS)})" if spec.normalization == "sum"
                      else "y = y / total.abs().clamp_min(1.0)")
         if spec.normalization == "learned":
