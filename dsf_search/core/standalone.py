@@ -361,7 +361,9 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
         "sqrt_one_minus_a2": "torch.sqrt((1.0 - a * a).clamp_min(0.0))  # b_t = sqrt(1 - a_t^2)",
     }[inj]
     code.add(2, "b = None  # b_t = 1" if b_expr is None else "b = " + b_expr)
-    if wiring.reset_first:
+    # with several factors the delta-rule injection takes every b from the betas (core/frontier.py's
+    # substeps), so dsf-search's model has no unscaled first token there either
+    if wiring.reset_first and not (factors and inj == "beta"):
         code.add(2, "if offset == 0:  # the first token of a sequence enters unscaled: b_0 = 1",
                  f"    b = u.new_ones(B, T, {H}) if b is None else b",
                  "    b = torch.cat([torch.ones_like(b[:, :1]), b[:, 1:]], dim=1)")
@@ -641,6 +643,7 @@ def standalone_source(spec: ModelSpec, title: str, provenance: list[str]) -> str
     needs_gate = any(
         (layer.transition in GATED and layer.gate != "fixed") or layer.transition in HOUSEHOLDER
         or layer.injection in ("sigmoid", "exp", "exp_clamped", "delta") or layer.normalization == "learned"
+        or layer.rotation != "none" or layer.transition == "dplr"
         for layer in spec.layers
     )
     if needs_gate:

@@ -8,6 +8,7 @@ logits over the whole sequence and decoded token by token are compared with Sequ
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -151,12 +152,26 @@ def test_export_of_an_unknown_preset_or_an_unwritten_axis_exits_2(tmp_path, caps
     assert "gate = 'kda': `export` does not write this value out yet" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("preset", list(ZOO))
+# combinations no preset has: a rotation on fixed gates (its angles the only Gate of the layer);
+# Griffin's wiring with DeltaProduct's factors (whose delta-rule injection leaves no unscaled first
+# token); Mamba-1's wiring on a diagonal gate with one magnitude per rotated pair; xLSTM's wiring with
+# a rotation; Mamba-2's wiring on the exp readout of a decay outside
+VARIANTS = {"retnet": {"rotation": "learned"},
+            "gated_deltanet": {"householder_factors": 2, "wiring": "griffin"},
+            "gla": {"wiring": "mamba", "rotation": "learned"},
+            "mlstm": {"rotation": "learned"},
+            "fox": {"wiring": "ssd", "conv_size": 4, "output_norm": True, "output_gate": "silu"}}
+
+
+@pytest.mark.parametrize("preset", list(ZOO) + [f"{name}+" for name in VARIANTS])
 def test_every_preset_exports_and_matches(preset, tmp_path):
     """In process (fast): the generated module's logits, over the sequence and decoded token by
     token, equal SequenceModel's with the same weights (the frontier presets included: rotations,
-    dplr, Householder factors, decay outside)."""
-    spec = candidate_spec(preset, load_protocol(default_protocol_path()))
+    dplr, Householder factors, decay outside; NAME+ is NAME with the axes of VARIANTS)."""
+    spec = candidate_spec(preset.rstrip("+"), load_protocol(default_protocol_path()))
+    if preset.endswith("+"):
+        layer = dataclasses.replace(spec.layers[0], **VARIANTS[preset[:-1]])
+        spec = dataclasses.replace(spec, layers=type(spec.layers)([layer] * spec.n_layers))
     path = tmp_path / "model.py"
     path.write_text(standalone_source(spec, preset, []))
     torch.manual_seed(0)
