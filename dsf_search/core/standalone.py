@@ -280,8 +280,10 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     else:
         code.add(2, "conv = None")
     names = ", ".join(k for k, _ in widths)
-    if not headwise:
-        code.add(2, f"{names}{',' if len(widths) == 1 else ''} = x.split([{', '.join(str(w) for _, w in widths)}], dim=-1)")
+    if not headwise and len(widths) == 1:
+        code.add(2, "v = x")
+    elif not headwise:
+        code.add(2, f"{names} = x.split([{', '.join(str(w) for _, w in widths)}], dim=-1)")
     else:
         code.add(2, "branch = x  # the convolved branch (the skip's input)",
                  "q, k, v = self.q_proj(x), self.k_proj(x), self.v_proj(pre)")
