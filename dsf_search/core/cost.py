@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER
 from dsf_search.core.gates import GATES, gate_input_params
 from dsf_search.core.injections import INJECTIONS
+from dsf_search.core.low_rank import LOW_RANKS
 from dsf_search.core.layers import mlp_hidden, swiglu_hidden
 from dsf_search.core.mixer import gate_shape, projection_widths
 from dsf_search.core.wiring import HEADWISE_BLOCK, WIRINGS
@@ -29,10 +30,14 @@ def _in_width(m: MixerSpec, d: int = 0) -> int:
 
 
 def _frontier_params(m: MixerSpec, d_in: int) -> int:
-    """theta_in, erase_beta_in, factor_beta_in of frontier.py (their extra in_proj channels are
+    """theta_in, erase_beta_in (+ removal_scale, key_mix), factor_beta_in of frontier.py (their extra in_proj channels are
     in projection_widths)."""
     p = gate_input_params(d_in, m.heads * (m.state_size // 2), m.selective) if m.rotation != "none" else 0
-    p += gate_input_params(d_in, m.heads, m.selective) if m.transition == "dplr" else 0
+    if m.transition == "dplr":
+        low_rank = LOW_RANKS[m.low_rank]
+        rate = m.heads * (m.state_size if low_rank.per_channel_rate else 1)
+        p += gate_input_params(d_in, rate, m.selective) + low_rank.channel_params * m.heads * m.state_size
+        p += low_rank.head_params * m.heads
     if m.householder_factors > 1:
         p += gate_input_params(d_in, (m.householder_factors - 1) * m.heads, m.selective)
     return p
@@ -49,7 +54,8 @@ def _frontier_flops(m: MixerSpec, d_in: int) -> int:
     f = 0
     if m.selective:
         f += 2 * d_in * H * (n // 2) if m.rotation != "none" else 0
-        f += 2 * d_in * H if m.transition == "dplr" else 0
+        if m.transition == "dplr":
+            f += 2 * d_in * H * (n if LOW_RANKS[m.low_rank].per_channel_rate else 1)
         f += 2 * d_in * (m.householder_factors - 1) * H
     if m.readout == "linear":
         cols = dv + (1 if m.normalization in ("sum", "maxabs") else 0)

@@ -14,7 +14,8 @@ factors per token (DeltaProduct) and the decay placement (DESIGN.md section 3.1,
   a symmetric matrix whose eigenvalues are real and lie in [-max a, max a] for beta in [0, 2].
   So the spectral radius is <= max_i a_i <= 1 for every input; beta in [0, 1] (eigenvalues
   'nonnegative') keeps them >= 0, beta in [0, 2] ('signed') lets them reach -1. With p = k this
-  is the spectrum of the gated delta rule (I - beta k k^T) diag(a) (KDA).
+  is the spectrum of the gated delta rule (I - beta k k^T) diag(a) (KDA). That is low_rank
+  'symmetric'; the other ways of building u and w (RWKV-7's) are the options of low_rank.py.
 * householder_factors m > 1: per token m delta-rule sub-steps with their own k_{t,j}, v_{t,j},
   beta_{t,j} (DeltaProduct, Siems et al. 2025):
       S_{t,0} = diag(a_t) R(theta_t) S_{t-1},
@@ -36,6 +37,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from dsf_search.core.low_rank import LOW_RANKS
 from dsf_search.core.spec import MixerSpec
 
 
@@ -48,7 +50,7 @@ def extra_widths(spec: MixerSpec, Hq: int) -> list[tuple[str, int]]:
     """Channels the frontier adds to the mixer's input projection (and convolution)."""
     n, H, dv = spec.state_size, spec.heads, spec.head_dim
     widths = []
-    if spec.transition == "dplr" and spec.key == "input":
+    if spec.transition == "dplr" and spec.key == "input" and LOW_RANKS[spec.low_rank].own_direction:
         widths.append(("p", Hq * n))
     for k_name, v_name in factor_names(spec):
         if spec.key == "input":
@@ -60,8 +62,10 @@ def extra_widths(spec: MixerSpec, Hq: int) -> list[tuple[str, int]]:
 class FrontierInputs(nn.Module):
     """Parameters and tensors of the frontier axes of one mixer (see the module docstring).
 
-    Parameter names: theta_in (rotation angles), erase_beta_in (beta of 'dplr'), factor_beta_in
-    (beta of the factors 2..m).
+    Parameter names: theta_in (rotation angles), erase_beta_in (beta of 'dplr', or RWKV-7's
+    alpha [H, n]), removal_scale (xi) and key_mix (c) of low_rank 'rwkv7', erase_scale (d) of
+    low_rank 'comba', factor_beta_in (beta
+    of the factors 2..m).
     """
 
     def __init__(self, spec: MixerSpec, d_model: int, gate_input: Callable[..., nn.Module]):
@@ -75,7 +79,16 @@ class FrontierInputs(nn.Module):
                 # angles spread over (0, pi): from slow to the fastest (sign-flipping) rotation
                 self.theta_in.const.uniform_(0.0, math.pi)
         if spec.transition == "dplr":
-            self.erase_beta_in = gate_input(d_model, (H,), spec.selective)
+            self.low_rank = LOW_RANKS[spec.low_rank]
+            rate_shape = (H, n) if self.low_rank.per_channel_rate else (H,)
+            self.erase_beta_in = gate_input(d_model, rate_shape, spec.selective)
+            if spec.low_rank == "rwkv7":
+                # RWKV-7's initial values: the removal key is the key (xi = 1), the write key the
+                # key scaled by the rate (c = 1)
+                self.removal_scale = nn.Parameter(torch.ones(H, n))
+                self.key_mix = nn.Parameter(torch.ones(H, n))
+            if spec.low_rank == "comba":
+                self.erase_scale = nn.Parameter(torch.ones(H))  # d; flash-linear-attention's initial value
         if spec.householder_factors > 1:
             self.factor_beta_in = gate_input(d_model, (spec.householder_factors - 1, H), spec.selective)
 
@@ -97,7 +110,18 @@ class FrontierInputs(nn.Module):
             kwargs["theta"] = self.theta_in(u)
         if spec.decay_placement != "inside":
             kwargs["decay_placement"] = spec.decay_placement
-        if spec.transition == "dplr":
+        if spec.transition == "dplr" and spec.low_rank == "rwkv7":
+            alpha = torch.sigmoid(self.erase_beta_in(u))  # [B, T, H, n], the in-context rate
+            kappa = F.normalize(k * self.removal_scale, dim=-1)
+            kwargs["u"] = alpha * kappa
+            kwargs["w"] = kappa
+            k = k * (1.0 + (alpha - 1.0) * self.key_mix)
+        elif spec.transition == "dplr" and spec.low_rank == "comba":
+            k = F.normalize(k, dim=-1)
+            beta = torch.sigmoid(self.erase_beta_in(u)) * (2.0 if self.signed else 1.0)
+            kwargs["u"] = beta[..., None] * k
+            kwargs["w"] = kwargs["log_a"].exp() * torch.sigmoid(self.erase_scale)[:, None] * k
+        elif spec.transition == "dplr":
             k = F.normalize(k, dim=-1)
             p = F.normalize(make_key("p"), dim=-1)
             beta = torch.sigmoid(self.erase_beta_in(u)) * (2.0 if self.signed else 1.0)

@@ -26,6 +26,7 @@ from dsf_search.core.forms.inputs import (
 )
 from dsf_search.core.gates import GATES as GATE_OPTIONS
 from dsf_search.core.injections import INJECTIONS as INJECTION_OPTIONS
+from dsf_search.core.low_rank import LOW_RANKS
 from dsf_search.core.wiring import DEFAULT_WIRING, HEADWISE_BLOCK, WIRINGS
 
 EIGENVALUES = ("nonnegative", "signed")
@@ -62,6 +63,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "positional": POSITIONALS,
     "rotation": ROTATIONS,
     "decay_placement": DECAY_PLACEMENTS,
+    "low_rank": LOW_RANKS.names(),
 }
 
 
@@ -112,7 +114,7 @@ def content_hash(canonical: dict[str, Any]) -> str:
 
 # Axes added after searches had stored hashes, with the default that leaves the model unchanged.
 _LATER_AXES: dict[str, Any] = {"wiring": DEFAULT_WIRING, "rotation": "none", "householder_factors": 1,
-                               "decay_placement": "inside"}
+                               "decay_placement": "inside", "low_rank": "symmetric"}
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class MixerSpec:
     rotation: str = "none"
     householder_factors: int = 1
     decay_placement: str = "inside"
+    low_rank: str = "symmetric"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -199,6 +202,11 @@ class MixerSpec:
             if self.transition in DIAGONAL and (INJECTION_OPTIONS[self.injection].needs_gate or self.key == "gate"):
                 raise ValueError(f"{owner}.rotation: with a rotation the diagonal gate has one value per state pair; "
                                  f"injection {self.injection!r} / key {self.key!r} built from a per-channel gate are not defined")
+        if self.transition == "dplr" and LOW_RANKS[self.low_rank].needs_signed and self.eigenvalues != "signed":
+            raise ValueError(f"{owner}.low_rank: {self.low_rank!r} reaches eigenvalues down to min a - 1 < 0; "
+                             "use it with eigenvalues 'signed'")
+        if self.transition == "dplr" and not LOW_RANKS[self.low_rank].own_direction and self.key != "input":
+            raise ValueError(f"{owner}.low_rank: {self.low_rank!r} derives its erase direction from the key; needs key 'input'")
         if self.householder_factors < 1:
             raise ValueError(f"{owner}.householder_factors: must be >= 1, got {self.householder_factors}")
         if self.householder_factors > 1:
@@ -233,6 +241,8 @@ class MixerSpec:
             inactive.add("eta")
         if self.transition not in HOUSEHOLDER:
             inactive.add("householder_factors")
+        if self.transition != "dplr":
+            inactive.add("low_rank")
         # outside == inside for a linear readout (the same recurrence)
         if self.transition != "scalar" or self.readout == "linear":
             inactive.add("decay_placement")
@@ -291,6 +301,7 @@ AXIS_DOCS: dict[str, str] = {
     "wiring": "input/output path of the mixer (core/wiring.py): " + " | ".join(WIRINGS.names()),
     "rotation": "none | learned: A_t gains a rotation R(theta_t) of state pairs (complex eigenvalues a e^(+-i theta); theta selective or LTI)",
     "householder_factors": "m Householder factors (delta-rule sub-steps) per token (DeltaProduct); Householder transitions",
+    "low_rank": "how dplr builds u_t w_t^T: " + " | ".join(f"{o.name} ({o.doc})" for o in LOW_RANKS),
     "decay_placement": "inside (gates act on the state) | outside (gates multiply phi(s_ij) after the readout: Forgetting Transformer); scalar gates",
     "vocab_size": "token vocabulary size",
     "d_model": "model width",

@@ -468,12 +468,60 @@ def dplr_delta(d: int) -> MixerSpec:
     u_t = beta_t sqrt(a_t) o p_t,  w_t = sqrt(a_t) o |k_t| o sign(p_t),  beta_t = 2 sigmoid(.),
     p_t, k_t unit vectors (p_t its own projection), a_t = sigmoid(.)^(1/16) per channel.
     The transition's eigenvalues are real and in [-max a, max a] (frontier.py).
-    Deviation: RWKV-7 (u = kappa_hat, w = a o kappa_hat with a decoupled in-context rate), Comba and
-    Gated DeltaNet-2 use their own u, w, whose spectral radius is not bounded by construction;
-    this preset is the stable member of that family, not any one of them.
+    Deviation: RWKV-7 (u = a o kappa_hat, w = kappa_hat with a decoupled in-context rate: preset
+    rwkv7, low_rank 'rwkv7'), Comba and Gated DeltaNet-2 use their own u, w; this preset is a
+    stable member of that family, not any one of them.
     """
     H = _heads(d, 16)
     return MixerSpec(transition="dplr", gate="gla", eigenvalues="signed", readout="linear",
+                     normalization="none", heads=H, state_size=d // H, head_dim=d // H,
+                     feature_map="identity", qk_norm=True, injection="sigmoid", scale="inv_sqrt_n",
+                     conv_size=4, output_norm=True, output_gate="silu")
+
+
+@_preset()
+def rwkv7(d: int) -> MixerSpec:
+    """RWKV-7 "Goose"'s time mixing (Peng et al. 2025, "RWKV-7 "Goose" with Expressive Dynamic
+    State Evolution"), in its own notation (row-vector state S [d_v, n]):
+
+    S_t = S_{t-1} (diag(w_t) - kappa_hat_t^T (a_t o kappa_hat_t)) + v_t^T k~_t,  y_t = S_t r_t^T,
+    kappa_t = k_t o xi (removal key, kappa_hat its L2 normalization), a_t = sigmoid(.) in
+    (0, 1)^n (the decoupled in-context learning rate), k~_t = k_t o (1 + (a_t - 1) o alpha)
+    (replacement key), w_t in (0, 1)^n the per-channel decay.
+    DSF (column state, S^T): transition 'dplr', low_rank 'rwkv7': A_t = diag(w_t) - u_t w'_t^T
+    with u = a o kappa_hat, w' = kappa_hat; injection 'one' with the key k~; query r_t; eigenvalues
+    real in [min w - 1, max w] (low_rank.py), so 'signed'.
+    Deviations: the decay is the core's 'gla' gate sigmoid(.)^(1/16) instead of
+    exp(-e^(-1/2) sigmoid(.)); every projection (r, k, v, a, w, the gate) is a full linear map
+    of the input instead of token-shift interpolation (lerp with the previous token) followed by
+    LoRA-sized maps; the bonus term (r_t o k~_t o rho) v_t, the value residual from the first
+    layer and the GroupNorm (here a per-head RMS norm) are left out.
+    """
+    H = _heads(d, 16)
+    return MixerSpec(transition="dplr", low_rank="rwkv7", gate="gla", eigenvalues="signed", readout="linear",
+                     normalization="none", heads=H, state_size=d // H, head_dim=d // H,
+                     feature_map="identity", qk_norm=False, injection="one", scale="one",
+                     output_norm=True, output_gate="sigmoid")
+
+
+@_preset()
+def comba(d: int) -> MixerSpec:
+    """Comba (Hu et al. 2025, "Comba: Improving Bilinear RNNs with Closed-loop Control"): a
+    scalar-plus-low-rank transition whose erase (feedback) direction p_t has its own scaling,
+
+    S_t = alpha_t (I - beta_t k_t p_t^T) S_{t-1} + beta_t k_t v_t^T,  y_t = S_t^T q_t / sqrt(n),
+    p_t = sigmoid(d) k_t (d learned per head), k_t L2-normalized, beta_t = sigmoid(.),
+    alpha_t = exp(-softplus(.) exp(A_log)) (Mamba-2's gate), as flash-linear-attention's Comba
+    layer and its naive recurrence. DSF: transition 'dplr', low_rank 'comba': u = beta k,
+    w = alpha o p (A_t = (I - beta k p^T) diag(alpha)); eigenvalues real in [0, max alpha]
+    (low_rank.py).
+    Deviations: the gate has one value per state channel (Comba: one per head; equal channels
+    recover it); the injection b_t = sigmoid(.) is its own gate instead of tied to beta_t; the
+    output correction q_t - D p_t is left out; the output gate is silu after the norm (Comba:
+    sigmoid, fused with the RMS norm).
+    """
+    H = _heads(d, 16)
+    return MixerSpec(transition="dplr", low_rank="comba", gate="mamba", readout="linear",
                      normalization="none", heads=H, state_size=d // H, head_dim=d // H,
                      feature_map="identity", qk_norm=True, injection="sigmoid", scale="inv_sqrt_n",
                      conv_size=4, output_norm=True, output_gate="silu")

@@ -19,6 +19,7 @@ from dsf_search.core.spec import (
     MixerSpec, ModelSpec,
 )
 from dsf_search.core.forms.inputs import DECAY_PLACEMENTS
+from dsf_search.core.low_rank import LOW_RANKS
 from dsf_search.grammar.limits import SIZE_CEILINGS
 from dsf_search.space.errors import allowed_list, did_you_mean
 
@@ -29,6 +30,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "feature_map": FEATURE_MAPS, "gate": GATES, "injection": INJECTIONS, "eta": ETAS, "scale": SCALES,
     "output_gate": OUTPUT_GATES, "channel_mixer": CHANNEL_MIXERS, "norm": NORMS, "positional": POSITIONALS,
     "wiring": WIRING_CHOICES, "rotation": ROTATIONS, "decay_placement": DECAY_PLACEMENTS,
+    "low_rank": LOW_RANKS.names(),
 }
 _MINIMUM = {"householder_factors": 1, "heads": 1, "state_size": 1, "head_dim": 1, "conv_size": 0, "d_model": 1, "n_layers": 1,
             "vocab_size": 1, "max_len": 1}
@@ -88,7 +90,7 @@ MIXER_ORDER: tuple[str, ...] = (
     "preset", "transition", "eigenvalues", "readout", "normalization", "query", "key", "gate",
     "injection", "selective", "eta", "qk_shared", "feature_map", "qk_norm", "heads", "state_size",
     "head_dim", "conv_size", "scale", "output_gate", "output_norm", "skip", "wiring", "rotation",
-    "householder_factors", "decay_placement",
+    "householder_factors", "decay_placement", "low_rank",
 )
 MODEL_ORDER: tuple[str, ...] = (
     "d_model", "n_layers", "pattern", "vocab_size", "channel_mixer", "mlp_ratio", "norm", "positional",
@@ -102,6 +104,7 @@ ACTIVITY_DEPENDS: dict[str, tuple[str, ...]] = {
     "eta": ("normalization",),
     "householder_factors": ("transition",),
     "decay_placement": ("transition", "readout"),
+    "low_rank": ("transition",),
     "qk_shared": ("query", "key"),
     "feature_map": ("query", "key"),
     "qk_norm": ("query", "key"),

@@ -20,7 +20,7 @@ from dsf_search.space.variables import Variable
 # which mixers are built or how presets size them.
 COUPLED = frozenset({"preset", "transition", "eigenvalues", "gate", "injection", "key", "state_size",
                      "d_model", "pattern", "n_layers", "positional", "rotation", "householder_factors",
-                     "decay_placement", "readout"})
+                     "decay_placement", "readout", "low_rank"})
 # Joint combinations tried at most (the walk stops there; real spaces stay far below).
 MAX_COMBINATIONS = 20_000
 

@@ -60,8 +60,9 @@ def finish(m, u, y):
     s = m.spec
     if s.output_norm:
         y = y * torch.rsqrt(y.pow(2).mean(-1, keepdim=True) + RMS_EPS) * m.out_norm_weight
-    if s.output_gate == "silu":
-        y = y * heads(F.silu(dense(u, m.gate_proj)), s.heads)
+    if s.output_gate in ("silu", "sigmoid"):
+        act = F.silu if s.output_gate == "silu" else torch.sigmoid
+        y = y * heads(act(dense(u, m.gate_proj)), s.heads)
     return dense(y.reshape(*y.shape[:2], -1), m.out_proj)
 
 
@@ -199,6 +200,64 @@ def path_rule(m, u):
     return finish(m, u, ys)
 
 
+def rwkv7_pieces(m, u):
+    """RWKV-7's r, w (decay), kappa_hat, a (in-context rate), k~ and v, from the parameters alone."""
+    s = m.spec
+    H, n, dv = s.heads, s.state_size, s.head_dim
+    p = inputs(m, u, [("q", H * n), ("k", H * n), ("v", H * dv)])
+    r, k, v = heads(p["q"], H), heads(p["k"], H), heads(p["v"], H)
+    w = torch.exp(F.logsigmoid(heads(pre(m.a_in, u), H)) / 16.0)
+    a = torch.sigmoid(heads(pre(m.frontier.erase_beta_in, u), H))
+    kappa = k * m.frontier.removal_scale
+    kappa_hat = kappa / kappa.norm(dim=-1, keepdim=True)
+    k_tilde = k * (1 + (a - 1) * m.frontier.key_mix)
+    return r, w, kappa_hat, a, k_tilde, v
+
+
+def rwkv7_rule(m, u):
+    """Peng et al. 2025, in RWKV's row-vector notation (S [d_v, n]):
+    S_t = S_{t-1} (diag(w_t) - kappa_hat_t^T (a_t o kappa_hat_t)) + v_t^T k~_t,  y_t = S_t r_t^T."""
+    s = m.spec
+    r, w, kappa_hat, a, k_tilde, v = rwkv7_pieces(m, u)
+    S = torch.zeros(u.shape[0], s.heads, s.head_dim, s.state_size, dtype=u.dtype)
+    ys = []
+    for t in range(u.shape[1]):
+        G = torch.diag_embed(w[:, t]) - kappa_hat[:, t, :, :, None] * (a[:, t] * kappa_hat[:, t])[..., None, :]
+        S = S @ G + v[:, t, :, :, None] * k_tilde[:, t, :, None, :]
+        ys.append(torch.einsum("bhdn,bhn->bhd", S, r[:, t]))
+    return finish(m, u, torch.stack(ys, dim=1))
+
+
+def comba_pieces(m, u):
+    """Comba's q, k (unit), p = sigmoid(d) k, v, alpha (per channel), beta and b, from the parameters."""
+    s = m.spec
+    H, n, dv = s.heads, s.state_size, s.head_dim
+    x = inputs(m, u, [("q", H * n), ("k", H * n), ("v", H * dv)])
+    q, k = (F.normalize(heads(x[name], H), dim=-1) for name in ("q", "k"))
+    p = torch.sigmoid(m.frontier.erase_scale)[:, None] * k
+    delta = F.softplus(pre(m.dt, u))  # [B, T, H]
+    alpha = torch.exp(-delta[..., None] * m.A_log.exp())  # [B, T, H, n]
+    beta = torch.sigmoid(pre(m.frontier.erase_beta_in, u))
+    b = torch.sigmoid(pre(m.b_in, u))
+    return q, k, p, heads(x["v"], H), alpha, beta, b
+
+
+def comba_rule(m, u):
+    """Hu et al. 2025, as a closed loop: decay the state, then correct it by the error of its
+    read-out along p: S <- alpha o S;  S <- S + k (beta (b/beta) v - beta S^T p)^T, i.e.
+    S_t = alpha (I - beta k p^T) S_{t-1} + b k v^T (b tied to beta in Comba; here its own gate)."""
+    s = m.spec
+    q, k, p, v, alpha, beta, b = comba_pieces(m, u)
+    S = torch.zeros(u.shape[0], s.heads, s.state_size, s.head_dim, dtype=u.dtype)
+    ys = []
+    for t in range(u.shape[1]):
+        S = alpha[:, t, :, :, None] * S
+        feedback = torch.einsum("bhnd,bhn->bhd", S, p[:, t])
+        S = S + k[:, t, :, :, None] * (b[:, t, :, None] * v[:, t] - beta[:, t, :, None] * feedback)[..., None, :]
+        ys.append(torch.einsum("bhnd,bhn->bhd", S, q[:, t]) / math.sqrt(s.state_size))
+    return finish(m, u, torch.stack(ys, dim=1))
+
+
 RULES = {
     "deltaproduct": deltaproduct_rule,
     "deltaproduct_ungated": deltaproduct_rule,
@@ -207,6 +266,8 @@ RULES = {
     "mamba3": mamba3_rule,
     "dplr_delta": dplr_rule,
     "path_attention": path_rule,
+    "rwkv7": rwkv7_rule,
+    "comba": comba_rule,
 }
 
 
@@ -220,7 +281,7 @@ def test_preset_equals_its_published_rule(name):
     assert (ours - ref).abs().max().item() <= 1e-9 * max(1.0, ref.abs().max().item()), name
 
 
-@pytest.mark.parametrize("name", ["deltaproduct", "mamba3", "dplr_delta", "lru"])
+@pytest.mark.parametrize("name", ["deltaproduct", "mamba3", "dplr_delta", "lru", "rwkv7", "comba"])
 def test_preset_decodes_one_token_at_a_time(name):
     m = build(name, seed=2)
     u = torch.randn(BATCH, 9, D, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
@@ -247,3 +308,39 @@ def test_dplr_transition_has_spectral_radius_at_most_one():
         assert eig.abs().max().item() <= 1.0 + 1e-8  # eigvals of a non-symmetric matrix: ~1e-10 rounding
         assert eig.imag.abs().max().item() <= 1e-9  # similar to a symmetric matrix: real eigenvalues
         assert eig.real.min().item() < 0  # beta in [0, 2] reaches negative eigenvalues
+
+
+def test_rwkv7_transition_has_spectral_radius_at_most_one():
+    """RWKV-7's G_t = diag(w) - kappa_hat^T (a o kappa_hat), as the mixer's parameters build it:
+    real eigenvalues (similar to a symmetric matrix) within [min w - 1, max w]."""
+    for seed in range(3):
+        m = build("rwkv7", seed=seed)
+        with torch.no_grad():
+            for p in m.parameters():
+                p.mul_(3.0)
+            u = 3.0 * torch.randn(4, 16, D, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+            _, w, kappa_hat, a, _, _ = rwkv7_pieces(m, u)
+            G = torch.diag_embed(w) - kappa_hat[..., :, None] * (a * kappa_hat)[..., None, :]
+            eig = torch.linalg.eigvals(G)
+        assert eig.abs().max().item() <= 1.0 + 1e-8
+        assert eig.imag.abs().max().item() <= 1e-9
+        assert (eig.real >= w.min(-1).values[..., None] - 1 - 1e-9).all()
+        assert eig.real.min().item() < 0  # the in-context rate reaches negative eigenvalues
+
+
+def test_comba_transition_has_spectral_radius_at_most_one():
+    """Comba's A_t = (I - beta sigmoid(d) k k^T) diag(alpha) from the mixer's parameters, also with
+    beta in [0, 2]: real eigenvalues of modulus <= max alpha."""
+    for seed in range(3):
+        m = build("comba", seed=seed)
+        with torch.no_grad():
+            for name, p in m.named_parameters():
+                if name != "A_log":  # a larger A_log drives alpha to exact zeros, where eigvals fails
+                    p.mul_(3.0)
+            u = 3.0 * torch.randn(4, 16, D, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+            _, k, p, _, alpha, beta, _ = comba_pieces(m, u)
+            for scale in (1.0, 2.0):
+                A = torch.diag_embed(alpha) - (scale * beta[..., None] * k)[..., :, None] * (alpha * p)[..., None, :]
+                eig = torch.linalg.eigvals(A)
+                assert (eig.abs() <= alpha.max(-1).values[..., None] + 1e-8).all()
+                assert eig.imag.abs().max().item() <= 1e-9
