@@ -52,6 +52,7 @@ MIXER_AXES: dict[str, tuple[Any, ...] | None] = {
     "output_gate": ("none", "silu", "sigmoid", "gelu", "gelu_tanh"),
     "output_norm": None, "skip": None, "wiring": None,
     "rotation": ("none", "learned"), "decay_placement": ("inside", "outside"), "householder_factors": None,
+    "low_rank": ("symmetric", "rwkv7", "comba"),
 }
 MODEL_AXES: dict[str, tuple[Any, ...] | None] = {
     "vocab_size": None, "d_model": None, "layers": None, "channel_mixer": ("none", "mlp", "swiglu"),
@@ -110,6 +111,15 @@ def _rule(spec: MixerSpec) -> list[str]:
         A = "I"
     elif tr == "dplr":
         A = "diag(a_t) - u_t w_t^T"
+        low_rank = {
+            "symmetric": ["  with u_t = beta_t sqrt(a_t) o p_t, w_t = sqrt(a_t) o |k_t| o sign(p_t) (p_t, k_t unit vectors, p_t the",
+                          f"  erase direction): real eigenvalues in [-max a, max a], beta_t in "
+                          f"{'[0, 2]' if spec.eigenvalues == 'signed' else '[0, 1]'}."],
+            "rwkv7": ["  RWKV-7: u_t = alpha_t o kappa_t, w_t = kappa_t, kappa_t = unit(k_t o xi), alpha_t = sigmoid(.) per channel,",
+                      "  and the write key k_t o (1 + (alpha_t - 1) o c) (xi, c learned per channel)."],
+            "comba": ["  Comba: u_t = beta_t k_t, w_t = a_t o sigmoid(d) k_t (k_t unit, d learned per head), beta_t in "
+                      f"{'[0, 2]' if spec.eigenvalues == 'signed' else '[0, 1]'}."],
+        }[spec.low_rank]
     elif tr == "householder":
         A = "(I - beta_t k_t k_t^T)"
     elif tr in HOUSEHOLDER:
@@ -137,9 +147,7 @@ def _rule(spec: MixerSpec) -> list[str]:
         elif spec.normalization == "maxabs":
             lines.append("    eta_t = max(sum_(j<=t) exp(c q_t^T x^(j)_t), 1)")
     if tr == "dplr":
-        lines += ["  with u_t = beta_t sqrt(a_t) o p_t, w_t = sqrt(a_t) o |k_t| o sign(p_t) (p_t, k_t unit vectors, p_t the",
-                  f"  erase direction): real eigenvalues in [-max a, max a], beta_t in "
-                  f"{'[0, 2]' if spec.eigenvalues == 'signed' else '[0, 1]'}."]
+        lines += low_rank
     if spec.rotation == "learned":
         lines.append("  R(theta_t) rotates each state pair (x_2p, x_2p+1) by theta_t,p: complex eigenvalues a e^(+-i theta).")
     if spec.decay_placement == "outside" and spec.transition == "scalar":
@@ -252,8 +260,14 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     if factors:
         code.add(body, f"self.frontier.factor_beta_in = Gate({d_in}, ({len(factors)}, {H}), selective={sel})  "
                        "# pre-activations of the factors' beta_t,j")
-    if dplr:
+    if dplr and spec.low_rank == "rwkv7":
+        code.add(body, f"self.frontier.erase_beta_in = Gate({d_in}, ({H}, {n}), selective={sel})  # pre-activation of alpha_t",
+                 f"self.frontier.removal_scale = nn.Parameter(torch.ones({H}, {n}))  # xi",
+                 f"self.frontier.key_mix = nn.Parameter(torch.ones({H}, {n}))  # c")
+    elif dplr:
         code.add(body, f"self.frontier.erase_beta_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of beta_t")
+        if spec.low_rank == "comba":
+            code.add(body, f"self.frontier.erase_scale = nn.Parameter(torch.ones({H}))  # d")
     if spec.normalization == "learned":
         code.add(body, f"self.eta_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of eta_t")
     if spec.skip:
@@ -371,7 +385,18 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
                  "    b = torch.cat([torch.ones_like(b[:, :1]), b[:, 1:]], dim=1)")
     if inj in ("one_minus_a", "sqrt_one_minus_a2") and diagonal:
         code.add(2, "k, b = k * b, None  # a per-channel injection folds into the key")
-    if dplr:
+    erase_beta = "torch.sigmoid(self.frontier.erase_beta_in(g))" + (
+        " * 2.0  # beta_t in [0, 2] (signed)" if spec.eigenvalues == "signed" else "  # beta_t in [0, 1]")
+    if dplr and spec.low_rank == "rwkv7":
+        code.add(2, "alpha = torch.sigmoid(self.frontier.erase_beta_in(g))  # [B, T, H, n], the in-context rate",
+                 "kappa = F.normalize(k * self.frontier.removal_scale, dim=-1)",
+                 "du, dw = alpha * kappa, kappa  # u_t, w_t",
+                 "k = k * (1.0 + (alpha - 1.0) * self.frontier.key_mix)  # the write key")
+    elif dplr and spec.low_rank == "comba":
+        code.add(2, "k = F.normalize(k, dim=-1)", "erase = " + erase_beta,
+                 "du = erase[..., None] * k  # u_t = beta_t k_t",
+                 "dw = log_a.exp() * torch.sigmoid(self.frontier.erase_scale)[:, None] * k  # w_t = a_t o sigmoid(d) k_t")
+    elif dplr:
         if spec.key == "input":
             qk("input", "p")
             if rope:
@@ -380,9 +405,7 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
             code.add(2, f"p = u.new_ones(B, T, {H}, {n})")
         else:
             code.add(2, "p = k  # no projection of its own: the erase direction is the key")
-        code.add(2, "k, p = F.normalize(k, dim=-1), F.normalize(p, dim=-1)",
-                 "erase = torch.sigmoid(self.frontier.erase_beta_in(g))" + (" * 2.0  # beta_t in [0, 2] (signed)"
-                                                                            if spec.eigenvalues == "signed" else "  # beta_t in [0, 1]"),
+        code.add(2, "k, p = F.normalize(k, dim=-1), F.normalize(p, dim=-1)", "erase = " + erase_beta,
                  "root = (0.5 * log_a).exp()  # sqrt(a_t)",
                  "du = erase[..., None] * root * p  # u_t",
                  "dw = root * k.abs() * (1.0 - 2.0 * (p < 0).to(p.dtype))  # w_t = sqrt(a_t) o |k_t| o sign(p_t)")
