@@ -8,7 +8,9 @@ it as it is. The file has one forward path for a chunk of tokens (the per-token 
 the whole chunk, then the recurrence, step by step: the definition of the mixing op, the same
 as dsf-search's "recurrent" form) and the decode path (`step`: one token with the carried
 state). Linear readouts carry the matrix state S (and the normalizer state z for sum/maxabs);
-exp readouts carry the cache of evolved keys and values.
+exp readouts carry the cache of evolved keys and values (and their log decays when the decay
+acts outside the readout). Every input wiring (core/wiring.py) and frontier axis (rotations,
+dplr, several Householder factors per token, decay placement) is written out.
 
 Axes this generator does not know (added to the specs later) raise `Unsupported` naming them,
 rather than exporting a different model.
@@ -25,11 +27,14 @@ from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER, SUM_EPS
 from dsf_search.core.layers import mlp_hidden, swiglu_hidden
 from dsf_search.core.gates import GLA_TAU, RGLRU_C
 from dsf_search.core.injections import EXP_GATE_CAP
+from dsf_search.core.mixer import LAYER_NORM_EPS, RMS_EPS, projection_widths
+from dsf_search.core.mixer import gate_shape as mixer_gate_shape
 from dsf_search.core.spec import MixerSpec, ModelSpec
+from dsf_search.core.wiring import HEADWISE_BLOCK, WIRINGS
 
 # The values of each axis this generator writes code for; an axis missing here must sit at its default.
 MIXER_AXES: dict[str, tuple[Any, ...] | None] = {
-    "transition": ("identity", "scalar", "diagonal", "householder", "householder_scalar", "householder_diagonal"),
+    "transition": ("identity", "scalar", "diagonal", "householder", "householder_scalar", "householder_diagonal", "dplr"),
     "eigenvalues": ("nonnegative", "signed"),
     "readout": ("linear", "exp"),
     "normalization": ("none", "sum", "maxabs", "learned"),
@@ -39,13 +44,15 @@ MIXER_AXES: dict[str, tuple[Any, ...] | None] = {
     "qk_shared": None,
     "feature_map": ("identity", "elu1", "relu", "silu", "sigmoid"),
     "qk_norm": None, "conv_size": None,
-    "gate": ("mamba", "gla", "sigmoid", "fixed", "rglru", "reversed_sigmoid"),
+    "gate": ("mamba", "gla", "sigmoid", "fixed", "rglru", "reversed_sigmoid", "kda"),
     "selective": None,
     "injection": ("one", "inv_sqrt_n", "sigmoid", "delta", "one_minus_a", "sqrt_one_minus_a2", "exp", "exp_clamped", "beta"),
     "eta": ("exp", "softplus", "sigmoid"),
     "scale": ("one", "inv_sqrt_n"),
     "output_gate": ("none", "silu", "sigmoid", "gelu", "gelu_tanh"),
-    "output_norm": None, "skip": None,
+    "output_norm": None, "skip": None, "wiring": None,
+    "rotation": ("none", "learned"), "decay_placement": ("inside", "outside"), "householder_factors": None,
+    "low_rank": ("symmetric", "rwkv7", "comba"),
 }
 MODEL_AXES: dict[str, tuple[Any, ...] | None] = {
     "vocab_size": None, "d_model": None, "layers": None, "channel_mixer": ("none", "mlp", "swiglu"),
@@ -96,18 +103,31 @@ class _Code:
 
 def _rule(spec: MixerSpec) -> list[str]:
     """The update rule of a mixer in words and formulas (its class docstring)."""
-    tr, signed = spec.transition, spec.eigenvalues == "signed" and spec.transition != "identity"
+    tr, signed = spec.transition, spec.eigenvalues == "signed" and spec.transition not in ("identity", "dplr")
     n = spec.state_size
     gate_part = {"scalar": "a_t", "diagonal": "diag(a_t)", "householder_scalar": "a_t",
                  "householder_diagonal": "diag(a_t)"}.get(tr)
     if tr == "identity":
         A = "I"
+    elif tr == "dplr":
+        A = "diag(a_t) - u_t w_t^T"
+        low_rank = {
+            "symmetric": ["  with u_t = beta_t sqrt(a_t) o p_t, w_t = sqrt(a_t) o |k_t| o sign(p_t) (p_t, k_t unit vectors, p_t the",
+                          f"  erase direction): real eigenvalues in [-max a, max a], beta_t in "
+                          f"{'[0, 2]' if spec.eigenvalues == 'signed' else '[0, 1]'}."],
+            "rwkv7": ["  RWKV-7: u_t = alpha_t o kappa_t, w_t = kappa_t, kappa_t = unit(k_t o xi), alpha_t = sigmoid(.) per channel,",
+                      "  and the write key k_t o (1 + (alpha_t - 1) o c) (xi, c learned per channel)."],
+            "comba": ["  Comba: u_t = beta_t k_t, w_t = a_t o sigmoid(d) k_t (k_t unit, d learned per head), beta_t in "
+                      f"{'[0, 2]' if spec.eigenvalues == 'signed' else '[0, 1]'}."],
+        }[spec.low_rank]
     elif tr == "householder":
         A = "(I - beta_t k_t k_t^T)"
     elif tr in HOUSEHOLDER:
         A = f"(I - beta_t k_t k_t^T) {gate_part}"
     else:
         A = f"{gate_part}" + (" I" if tr == "scalar" else "")
+    if spec.rotation == "learned":
+        A = ("" if A == "I" else A + " ") + "R(theta_t)"
     c = f"1/sqrt({n})" if spec.scale == "inv_sqrt_n" else "1"
     lines = []
     if spec.readout == "linear":
@@ -126,6 +146,20 @@ def _rule(spec: MixerSpec) -> list[str]:
             lines.append("    eta_t = sum_(j<=t) exp(c q_t^T x^(j)_t) + 1e-6  (softmax when A_t = I)")
         elif spec.normalization == "maxabs":
             lines.append("    eta_t = max(sum_(j<=t) exp(c q_t^T x^(j)_t), 1)")
+    if tr == "dplr":
+        lines += low_rank
+    if spec.rotation == "learned":
+        lines.append("  R(theta_t) rotates each state pair (x_2p, x_2p+1) by theta_t,p: complex eigenvalues a e^(+-i theta).")
+    if spec.decay_placement == "outside" and spec.transition == "scalar":
+        lines.append("  Decay outside the readout: the keys are not decayed; each score gains log prod_(t=j+1..i) a_t"
+                     + (" (the same recurrence for a linear readout)." if spec.readout == "linear" else "."))
+    m = spec.householder_factors
+    if m > 1:
+        lines += [f"  {m} Householder factors per token (DeltaProduct): after A_t (the first factor, with k_t, beta_t, v_t),",
+                  f"  for j = 2..{m}: S <- (I - beta_t,j k_t,j k_t,j^T) S + b_t,j k_t,j v_t,j^T"
+                  + (" (and z likewise)" if spec.normalization in ("sum", "maxabs") else "")
+                  + ("; b_t,j = beta_t,j" if spec.injection == "beta" else "; b_t,j = b_t")
+                  + "; then the readout."]
     if spec.normalization == "none":
         lines.append("    eta_t = 1")
     elif spec.normalization == "learned":
@@ -150,12 +184,23 @@ def _axes_text(spec: MixerSpec) -> list[str]:
 def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[str]:
     H, n, dv = spec.heads, spec.state_size, spec.head_dim
     Hq = 1 if spec.qk_shared else H
+    wiring = WIRINGS[spec.wiring]
+    in_parts, x_parts = projection_widths(spec, d_model)
+    shape = mixer_gate_shape(spec, d_model)
+    d_in, d_delta = shape.d_in, shape.d_delta
+    headwise = wiring.qk == "headwise"
     gated, diagonal, householder = spec.transition in GATED, spec.transition in DIAGONAL, spec.transition in HOUSEHOLDER
-    signed = spec.eigenvalues == "signed" and spec.transition != "identity"
+    # dplr keeps nonnegative gates; its signed eigenvalues come from the erase beta
+    signed = spec.eigenvalues == "signed" and spec.transition not in ("identity", "dplr")
+    dplr = spec.transition == "dplr"
+    factors = [(f"k{j}", f"v{j}") for j in range(2, spec.householder_factors + 1)]  # DeltaProduct's further factors
     linear = spec.readout == "linear"
     znorm = linear and spec.normalization in ("sum", "maxabs")
-    gate_shape = f"({H}, {n})" if diagonal else f"({H},)"
-    widths = ([("q", Hq * n)] if spec.query == "input" else []) + ([("k", Hq * n)] if spec.key == "input" else []) + [("v", H * dv)]
+    rotation = spec.rotation == "learned"
+    # decay outside the readout (FoX): the exp scores gain log prod a, the cached keys are not decayed
+    outside = spec.decay_placement == "outside" and spec.transition == "scalar" and spec.readout == "exp"
+    gate_shape = str(shape.shape)  # (H,), (H, n), or (H, n // 2) with one magnitude per rotated pair
+    widths = in_parts
     total = sum(w for _, w in widths)
     selective = spec.selective
     code = _Code()
@@ -163,16 +208,25 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     code.add(1, '"""Token mixer: ' + f"H={H} heads, state size n={n}, value width d_v={dv}, input width {d_model}.", "")
     code.add(1, *_axes_text(spec), "")
     code.add(1, *_rule(spec))
+    code.add(1, f"Input wiring {wiring.name!r}: {wiring.doc}.")
     code.add(1, "", "forward(u [B, T, d_model], state) -> (y [B, T, d_model], state); state None starts a sequence.",
              '"""', "")
     code.add(1, "def __init__(self):")
     code.add(2, "super().__init__()")
     body = 2
     code.add(body, f"# in_proj produces [{' | '.join(f'{k} ({w})' for k, w in widths)}]",
-             f"self.in_proj = nn.Linear({d_model}, {total}, bias=False)")
+             f"self.in_proj = nn.Linear({d_model}, {total}, bias={wiring.bias})")
     if spec.conv_size > 0:
-        code.add(body, f"# short causal depthwise convolution over time on q, k, v (kernel {spec.conv_size}), then SiLU",
+        code.add(body, f"# short causal depthwise convolution over time on in_proj's output (kernel {spec.conv_size})"
+                       + (", then SiLU" if wiring.conv_act else ", no activation"),
                  f"self.conv = nn.Conv1d({total}, {total}, {spec.conv_size}, groups={total}, bias=True)")
+    if x_parts:
+        code.add(body, f"# x_proj maps the gate source ({d_in}) to [{' | '.join(f'{k} ({w})' for k, w in x_parts)}]",
+                 f"self.x_proj = nn.Linear({d_in}, {sum(w for _, w in x_parts)}, bias={wiring.bias})")
+    if headwise:
+        code.add(body, f"# q, k from the convolved branch, v from the branch before the conv: block-diagonal maps "
+                       f"({HEADWISE_BLOCK} x {HEADWISE_BLOCK} blocks)",
+                 *(f"self.{name}_proj = HeadwiseLinear({H * dv}, {HEADWISE_BLOCK})" for name in "qkv"))
     if spec.query == "static":
         code.add(body, f"self.q_static = nn.Parameter(torch.randn({Hq}, {n}) / {_lit(math.sqrt(n))})")
     if spec.key == "static":
@@ -180,69 +234,108 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     sel = "True" if selective else "False"
     if gated:
         if spec.gate == "mamba":
-            code.add(body, f"self.dt = Gate({d_model}, ({H},), selective={sel})  # Delta_t = softplus(.)",
-                     f"self.A_log = nn.Parameter(torch.zeros({H}{', ' + str(n) if diagonal else ''}))  # A = exp(A_log) > 0")
+            code.add(body, f"self.dt = Gate({d_delta}, ({H},), selective={sel})  # Delta_t = softplus(.)",
+                     f"self.A_log = nn.Parameter(torch.zeros({H}{', ' + str(shape.state_size) if diagonal else ''}))  # A = exp(A_log) > 0")
         elif spec.gate == "fixed":
             code.add(body, f"# RetNet's fixed per-head decays gamma_h = 1 - 2^(-5 - h)",
                      f"self.register_buffer(\"log_decay\", torch.log(1.0 - 2.0 ** (-5.0 - torch.arange({H}, dtype=torch.float32))))")
         else:
-            code.add(body, f"self.a_in = Gate({d_model}, {gate_shape}, selective={sel})  # pre-activation of a_t")
+            code.add(body, f"self.a_in = Gate({d_in}, {gate_shape}, selective={sel})  # pre-activation of a_t")
+            if spec.gate == "kda":
+                code.add(body, f"self.A_log = nn.Parameter(torch.zeros({H}))  # per-head rate exp(A_log)")
             if spec.gate == "reversed_sigmoid":
                 code.add(body, "self.forget_exponent = nn.Parameter(torch.ones(()))  # alpha of sigma(-x)^relu(alpha)")
             if spec.gate == "rglru":
                 code.add(body, f"self.lam = nn.Parameter(torch.zeros{gate_shape})  # Lambda of a = sigma(Lambda)^(c r_t)")
     if householder:
-        code.add(body, f"self.beta_in = Gate({d_model}, ({H},), selective={sel})  # pre-activation of beta_t")
+        code.add(body, f"self.beta_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of beta_t")
     if spec.injection in ("sigmoid", "exp", "exp_clamped"):
-        code.add(body, f"self.b_in = Gate({d_model}, ({H},), selective={sel})  # pre-activation of b_t")
+        code.add(body, f"self.b_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of b_t")
     if spec.injection == "delta" and not (gated and spec.gate == "mamba"):
-        code.add(body, f"self.dt = Gate({d_model}, ({H},), selective={sel})  # Delta_t = softplus(.)")
+        code.add(body, f"self.dt = Gate({d_delta}, ({H},), selective={sel})  # Delta_t = softplus(.)")
+    if rotation or dplr or factors:
+        code.add(body, "self.frontier = nn.Module()  # the frontier inputs, under dsf-search's parameter names")
+    if rotation:
+        code.add(body, f"self.frontier.theta_in = Gate({d_in}, ({H}, {n // 2}), selective={sel})  # angles theta_t of the state pairs")
+    if factors:
+        code.add(body, f"self.frontier.factor_beta_in = Gate({d_in}, ({len(factors)}, {H}), selective={sel})  "
+                       "# pre-activations of the factors' beta_t,j")
+    if dplr and spec.low_rank == "rwkv7":
+        code.add(body, f"self.frontier.erase_beta_in = Gate({d_in}, ({H}, {n}), selective={sel})  # pre-activation of alpha_t",
+                 f"self.frontier.removal_scale = nn.Parameter(torch.ones({H}, {n}))  # xi",
+                 f"self.frontier.key_mix = nn.Parameter(torch.ones({H}, {n}))  # c")
+    elif dplr:
+        code.add(body, f"self.frontier.erase_beta_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of beta_t")
+        if spec.low_rank == "comba":
+            code.add(body, f"self.frontier.erase_scale = nn.Parameter(torch.ones({H}))  # d")
     if spec.normalization == "learned":
-        code.add(body, f"self.eta_in = Gate({d_model}, ({H},), selective={sel})  # pre-activation of eta_t")
+        code.add(body, f"self.eta_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of eta_t")
     if spec.skip:
-        code.add(body, f"self.D = nn.Parameter(torch.ones({H}))  # skip D v_t per head")
+        if wiring.skip_source == "value":
+            code.add(body, f"self.D = nn.Parameter(torch.ones({H}))  # skip D_h v_t per head")
+        else:
+            code.add(body, f"self.D = nn.Parameter(torch.ones({H * dv}))  # skip D o x_t per channel of the convolved branch")
     if spec.output_norm:
         code.add(body, f"self.out_norm_weight = nn.Parameter(torch.ones({H}, {dv}))  # per-head RMS norm of y")
     if spec.output_gate != "none":
-        code.add(body, f"self.gate_proj = nn.Linear({d_model}, {H * dv}, bias=False)  # output gate")
-    code.add(body, f"self.out_proj = nn.Linear({H * dv}, {d_model}, bias=False)", "")
+        code.add(body, f"self.gate_proj = nn.Linear({d_model}, {H * dv}, bias={wiring.bias})  # output gate")
+    code.add(body, f"self.out_proj = nn.Linear({H * dv}, {d_model}, bias={wiring.bias})", "")
 
     # --- the per-token quantities --------------------------------------------------------------
     code.add(1, "def inputs(self, u, state):")
     code.add(2, '"""q, k [B, T, H, n], v [B, T, H, d_v] and the gates of the update, for the whole chunk u."""',
-             "B, T, _ = u.shape", "x = self.in_proj(u)")
+             "B, T, _ = u.shape", "x = pre = self.in_proj(u)" if headwise else "x = self.in_proj(u)")
     if spec.conv_size > 0:
         K = spec.conv_size
         code.add(2, f"past = x.new_zeros(B, {total}, {K - 1}) if state is None else state[\"conv\"]",
                  "full = torch.cat([past, x.transpose(1, 2)], dim=-1)",
-                 "x = F.silu(self.conv(full)).transpose(1, 2)",
+                 "x = F.silu(self.conv(full)).transpose(1, 2)" if wiring.conv_act else "x = self.conv(full).transpose(1, 2)",
                  f"conv = full[..., full.shape[-1] - {K - 1}:]  # the last {K - 1} inputs, for the next chunk")
     else:
         code.add(2, "conv = None")
     names = ", ".join(k for k, _ in widths)
-    code.add(2, f"{names}{',' if len(widths) == 1 else ''} = x.split([{', '.join(str(w) for _, w in widths)}], dim=-1)",
+    if not headwise and len(widths) == 1:
+        code.add(2, "v = x")
+    elif not headwise:
+        code.add(2, f"{names} = x.split([{', '.join(str(w) for _, w in widths)}], dim=-1)")
+    else:
+        code.add(2, "branch = x  # the convolved branch (the skip's input)",
+                 "q, k, v = self.q_proj(x), self.k_proj(x), self.v_proj(pre)")
+    code.add(2, {"input": "g = u  # the gates read the input",
+                 "branch": "g = v  # the gates read the convolved value branch",
+                 "qkv": "g = torch.cat([q, k, v], dim=-1)  # the gates read q | k | v"}[wiring.gate_source])
+    if x_parts:
+        xnames = ", ".join(k for k, _ in x_parts)
+        code.add(2, f"{xnames}{',' if len(x_parts) == 1 else ''} = self.x_proj(g).split([{', '.join(str(w) for _, w in x_parts)}], dim=-1)")
+    code.add(2, "gd = dt  # Delta_t reads the low-rank dt" if any(k == "dt" for k, _ in x_parts) else "gd = g",
              f"v = v.reshape(B, T, {H}, {dv})")
     if gated:
         g = spec.gate
         if g == "mamba":
-            code.add(2, "delta = F.softplus(self.dt(u))  # [B, T, H]",
+            code.add(2, "delta = F.softplus(self.dt(gd))  # [B, T, H]",
                      "log_a = -(delta[..., None] * self.A_log.exp())  # a_t = exp(-Delta_t A), per channel" if diagonal
                      else "log_a = -(delta * self.A_log.exp())  # a_t = exp(-Delta_t A)")
         elif g == "fixed":
             code.add(2, f"log_a = self.log_decay.expand(B, T, {H})")
         elif g == "gla":
-            code.add(2, f"log_a = F.logsigmoid(self.a_in(u)) / {_lit(GLA_TAU)}  # a_t = sigmoid(x_t)^(1/{GLA_TAU:g})")
+            code.add(2, f"log_a = F.logsigmoid(self.a_in(g)) / {_lit(GLA_TAU)}  # a_t = sigmoid(x_t)^(1/{GLA_TAU:g})")
         elif g == "sigmoid":
-            code.add(2, "log_a = F.logsigmoid(self.a_in(u))  # a_t = sigmoid(x_t)")
+            code.add(2, "log_a = F.logsigmoid(self.a_in(g))  # a_t = sigmoid(x_t)")
         elif g == "reversed_sigmoid":
-            code.add(2, "log_a = F.relu(self.forget_exponent) * F.logsigmoid(-self.a_in(u))  # a_t = sigma(-x_t)^relu(alpha)")
+            code.add(2, "log_a = F.relu(self.forget_exponent) * F.logsigmoid(-self.a_in(g))  # a_t = sigma(-x_t)^relu(alpha)")
         elif g == "rglru":
-            code.add(2, f"log_a = -{_lit(RGLRU_C)} * F.softplus(-self.lam) * torch.sigmoid(self.a_in(u))  "
+            code.add(2, f"log_a = -{_lit(RGLRU_C)} * F.softplus(-self.lam) * torch.sigmoid(self.a_in(g))  "
                         f"# a_t = sigma(Lambda)^({RGLRU_C:g} r_t)")
+        elif g == "kda":
+            pre = "F.softplus(self.a_in(g))"
+            code.add(2, f"log_a = -(self.A_log.exp()[:, None] * {pre})  # a_t = exp(-exp(A_log_h) softplus(.)), per channel"
+                     if diagonal else f"log_a = -(self.A_log.exp() * {pre})  # a_t = exp(-exp(A_log_h) softplus(.))")
         if signed:
             code.add(2, "a = 2.0 * log_a.exp() - 1.0  # signed eigenvalues: a_t in [-1, 1]")
         else:
             code.add(2, "a = log_a.exp()  # a_t in [0, 1]")
+        if rotation and diagonal:
+            code.add(2, "a = a.repeat_interleave(2, dim=-1)  # one magnitude per rotated pair")
 
     def qk(source: str, var: str) -> None:
         if source == "input":
@@ -266,44 +359,103 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
         qk(spec.key, "k")
     if householder:
         code.add(2, "k = F.normalize(k, dim=-1)  # unit-norm k for the Householder part",
-                 "beta = torch.sigmoid(self.beta_in(u))" + (" * 2.0  # beta_t in [0, 2] (signed)" if signed else "  # beta_t in [0, 1]"))
+                 "beta = torch.sigmoid(self.beta_in(g))" + (" * 2.0  # beta_t in [0, 2] (signed)" if signed else "  # beta_t in [0, 1]"))
+    code.add(2, "offset = 0 if state is None else state[\"offset\"]")
     if rope:
-        code.add(2, "offset = 0 if state is None else state[\"offset\"]",
-                 "q, k = rotary(q, offset), rotary(k, offset)")
+        code.add(2, "q, k = rotary(q, offset), rotary(k, offset)")
     inj = spec.injection
     b_expr = {
         "one": None,
         "inv_sqrt_n": f"u.new_full((B, T, {H}), {_lit(1.0 / math.sqrt(n))})  # b_t = 1/sqrt(n)",
-        "sigmoid": "torch.sigmoid(self.b_in(u))  # b_t = sigmoid(.)",
-        "exp": f"torch.exp({_lit(EXP_GATE_CAP)} * torch.tanh(self.b_in(u) / {_lit(EXP_GATE_CAP)}))  "
+        "sigmoid": "torch.sigmoid(self.b_in(g))  # b_t = sigmoid(.)",
+        "exp": f"torch.exp({_lit(EXP_GATE_CAP)} * torch.tanh(self.b_in(g) / {_lit(EXP_GATE_CAP)}))  "
                f"# exp input gate, soft-capped at {EXP_GATE_CAP:g}",
-        "exp_clamped": f"torch.exp(self.b_in(u).clamp_max({_lit(EXP_GATE_CAP)}))  # exp input gate, clamped at {EXP_GATE_CAP:g}",
-        "delta": ("delta  # b_t = Delta_t" if gated and spec.gate == "mamba" else "F.softplus(self.dt(u))  # b_t = Delta_t"),
+        "exp_clamped": f"torch.exp(self.b_in(g).clamp_max({_lit(EXP_GATE_CAP)}))  # exp input gate, clamped at {EXP_GATE_CAP:g}",
+        "delta": ("delta  # b_t = Delta_t" if gated and spec.gate == "mamba" else "F.softplus(self.dt(gd))  # b_t = Delta_t"),
         "beta": "beta  # the delta rule: b_t = beta_t",
         "one_minus_a": "1.0 - a  # b_t = 1 - a_t",
-        "sqrt_one_minus_a2": "torch.sqrt((1.0 - a * a).clamp_min(1e-6))  # b_t = sqrt(1 - a_t^2)",
+        "sqrt_one_minus_a2": "torch.sqrt((1.0 - a * a).clamp_min(0.0))  # b_t = sqrt(1 - a_t^2)",
     }[inj]
-    if b_expr is None:
-        code.add(2, "b = None  # b_t = 1")
-    else:
-        code.add(2, "b = " + b_expr)
-        if inj in ("one_minus_a", "sqrt_one_minus_a2") and diagonal:
-            code.add(2, "k, b = k * b, None  # a per-channel injection folds into the key")
+    code.add(2, "b = None  # b_t = 1" if b_expr is None else "b = " + b_expr)
+    # with several factors the delta-rule injection takes every b from the betas (core/frontier.py's
+    # substeps), so dsf-search's model has no unscaled first token there either
+    if wiring.reset_first and not (factors and inj == "beta"):
+        code.add(2, "if offset == 0:  # the first token of a sequence enters unscaled: b_0 = 1",
+                 f"    b = u.new_ones(B, T, {H}) if b is None else b",
+                 "    b = torch.cat([torch.ones_like(b[:, :1]), b[:, 1:]], dim=1)")
+    if inj in ("one_minus_a", "sqrt_one_minus_a2") and diagonal:
+        code.add(2, "k, b = k * b, None  # a per-channel injection folds into the key")
+    erase_beta = "torch.sigmoid(self.frontier.erase_beta_in(g))" + (
+        " * 2.0  # beta_t in [0, 2] (signed)" if spec.eigenvalues == "signed" else "  # beta_t in [0, 1]")
+    if dplr and spec.low_rank == "rwkv7":
+        code.add(2, "alpha = torch.sigmoid(self.frontier.erase_beta_in(g))  # [B, T, H, n], the in-context rate",
+                 "kappa = F.normalize(k * self.frontier.removal_scale, dim=-1)",
+                 "du, dw = alpha * kappa, kappa  # u_t, w_t",
+                 "k = k * (1.0 + (alpha - 1.0) * self.frontier.key_mix)  # the write key")
+    elif dplr and spec.low_rank == "comba":
+        code.add(2, "k = F.normalize(k, dim=-1)", "erase = " + erase_beta,
+                 "du = erase[..., None] * k  # u_t = beta_t k_t",
+                 "dw = log_a.exp() * torch.sigmoid(self.frontier.erase_scale)[:, None] * k  # w_t = a_t o sigmoid(d) k_t")
+    elif dplr:
+        if spec.key == "input":
+            qk("input", "p")
+            if rope:
+                code.add(2, "p = rotary(p, offset)")
+        elif spec.key == "gate":
+            code.add(2, f"p = u.new_ones(B, T, {H}, {n})")
+        else:
+            code.add(2, "p = k  # no projection of its own: the erase direction is the key")
+        code.add(2, "k, p = F.normalize(k, dim=-1), F.normalize(p, dim=-1)", "erase = " + erase_beta,
+                 "root = (0.5 * log_a).exp()  # sqrt(a_t)",
+                 "du = erase[..., None] * root * p  # u_t",
+                 "dw = root * k.abs() * (1.0 - 2.0 * (p < 0).to(p.dtype))  # w_t = sqrt(a_t) o |k_t| o sign(p_t)")
+    if factors:
+        for k_name, v_name in factors:
+            if spec.key == "input":
+                qk("input", k_name)
+                if rope:
+                    code.add(2, f"{k_name} = rotary({k_name}, offset)")
+            elif spec.key == "gate":
+                code.add(2, f"{k_name} = u.new_ones(B, T, {H}, {n})")
+            else:
+                code.add(2, f"{k_name} = k  # no projection of its own: the factor's key is the key")
+        code.add(2, "fk = torch.stack([" + ", ".join(f"F.normalize({k}, dim=-1)" for k, _ in factors)
+                 + "], dim=2)  # the factors' unit keys [B, T, m - 1, H, n]",
+                 "fv = torch.stack([" + ", ".join(f"{v}.reshape(B, T, {H}, {dv})" for _, v in factors)
+                 + "], dim=2)  # their values [B, T, m - 1, H, d_v]",
+                 "fbeta = torch.sigmoid(self.frontier.factor_beta_in(g))" + (" * 2.0  # [B, T, m - 1, H] in [0, 2] (signed)"
+                                                                             if spec.eigenvalues == "signed" else "  # [B, T, m - 1, H]"))
     if spec.normalization == "learned":
         fn = {"exp": "torch.exp", "softplus": "F.softplus", "sigmoid": "torch.sigmoid"}[spec.eta]
-        code.add(2, f"eta = {fn}(self.eta_in(u))  # [B, T, H]")
-    parts = ["q", "k", "v"] + (["a"] if gated else []) + (["beta"] if householder else []) + ["b"] \
-        + (["eta"] if spec.normalization == "learned" else [])
+        code.add(2, f"eta = {fn}(self.eta_in(g))  # [B, T, H]")
+    if rotation:
+        code.add(2, "theta = self.frontier.theta_in(g)  # [B, T, H, n // 2]")
+    parts = ["q", "k", "v"] + (["a"] if gated else []) + (["log_a"] if outside else []) + (["theta"] if rotation else []) \
+        + (["du", "dw"] if dplr else []) + (["fk", "fv", "fbeta"] if factors else []) + (["beta"] if householder else []) + ["b"] \
+        + (["eta"] if spec.normalization == "learned" else []) + (["branch"] if headwise else [])
     code.add(2, "return dict(" + ", ".join(f"{p}={p}" for p in parts) + "), conv", "")
 
     # --- one step of the recurrence ---------------------------------------------------------------
-    code.add(1, "def transition(self, X, a, beta, k):")
-    code.add(2, '"""A_t X for X [B, H, n, m] (columns are state vectors): the gate part, then the Householder part."""')
-    if gated:
+    code.add(1, "def transition(self, X, a, beta, k" + (", theta" if rotation else "") + (", du, dw" if dplr else "") + "):")
+    code.add(2, '"""A_t X for X [B, H, n, m] (columns are state vectors): '
+             + ("the rotation R(theta_t) of the state pairs, " if rotation else "")
+             + ("diag(a_t) X - u_t (w_t^T X)" if dplr else "the Householder part (the gate acts outside, on the scores)"
+                if outside else "the gate part, then the Householder part") + '."""')
+    if rotation:
+        code.add(2, "cos, sin = theta.cos()[..., None], theta.sin()[..., None]",
+                 "even, odd = X[..., 0::2, :], X[..., 1::2, :]",
+                 "X = torch.stack([cos * even - sin * odd, sin * even + cos * odd], dim=-2).flatten(-3, -2)")
+    if dplr:
+        code.add(2, "X = a[..., :, None] * X - du[..., :, None] * torch.einsum(\"bhn,bhnm->bhm\", dw, X)[..., None, :]")
+    elif gated and not outside:
         code.add(2, "X = X * a[..., :, None]  # diag(a_t)" if diagonal else "X = X * a[..., None, None]  # a_t I")
     if householder:
-        code.add(2, "X = X - beta[..., None, None] * k[..., :, None] * torch.einsum(\"bhn,bhnm->bhm\", k, X)[..., None, :]")
+        code.add(2, "X = self.householder(X, beta, k)")
     code.add(2, "return X", "")
+    if householder:
+        code.add(1, "def householder(self, X, beta, k):")
+        code.add(2, '"""(I - beta k k^T) X for X [B, H, n, m], k [B, H, n] unit, beta [B, H]."""',
+                 "return X - beta[..., None, None] * k[..., :, None] * torch.einsum(\"bhn,bhnm->bhm\", k, X)[..., None, :]", "")
 
     c = 1.0 / math.sqrt(n) if spec.scale == "inv_sqrt_n" else 1.0
     code.add(1, "def forward(self, u, state=None):")
@@ -313,6 +465,12 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     code.add(2, "a = p[\"a\"].transpose(1, 2) if \"a\" in p else None",
              "beta = p[\"beta\"].transpose(1, 2) if \"beta\" in p else None",
              "b = p[\"b\"].transpose(1, 2) if p[\"b\"] is not None else None")
+    if rotation:
+        code.add(2, "theta = p[\"theta\"].transpose(1, 2)")
+    if dplr:
+        code.add(2, "du, dw = p[\"du\"].transpose(1, 2), p[\"dw\"].transpose(1, 2)")
+    if outside:
+        code.add(2, "log_a = p[\"log_a\"].transpose(1, 2)")
     if spec.normalization == "learned":
         code.add(2, "eta = p[\"eta\"].transpose(1, 2)")
     if linear:
@@ -322,25 +480,42 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     else:
         code.add(2, f"K = u.new_zeros(B, {H}, {n}, 0) if state is None else state[\"K\"]  # evolved keys, one column per past token",
                  f"V = u.new_zeros(B, {H}, 0, {dv}) if state is None else state[\"V\"]")
+        if outside:
+            code.add(2, f"L = u.new_zeros(B, {H}, 0) if state is None else state[\"L\"]  # log prod_(t=j+1..i) a_t of each cached key")
+    targs = "a_t, beta_t, k_t" + (", theta_t" if rotation else "") + (", du[:, :, t], dw[:, :, t]" if dplr else "")
     code.add(2, "ys = []", "for t in range(T):")
     s = 3
+    if rotation:
+        code.add(s, "theta_t = theta[:, :, t]")
     code.add(s, "a_t = None if a is None else a[:, :, t]", "beta_t = None if beta is None else beta[:, :, t]",
              "k_t, q_t, v_t = k[:, :, t], q[:, :, t], v[:, :, t]",
              "kb = k_t if b is None else k_t * b[:, :, t][..., None]  # b_t k_t")
     if linear:
-        code.add(s, "S = self.transition(S, a_t, beta_t, k_t) + kb[..., :, None] * v_t[..., None, :]",
-                 f"y = {_lit(c)} * torch.einsum(\"bhn,bhnd->bhd\", q_t, S)")
+        code.add(s, f"S = self.transition(S, {targs}) + kb[..., :, None] * v_t[..., None, :]")
         if znorm:
-            code.add(s, "z = self.transition(z, a_t, beta_t, k_t) + kb[..., :, None]",
-                     f"total = {_lit(c)} * torch.einsum(\"bhn,bhnd->bhd\", q_t, z)")
+            code.add(s, f"z = self.transition(z, {targs}) + kb[..., :, None]")
+        if factors:
+            kj_b = "kj * bj[..., None]" if spec.injection == "beta" else "kj if b is None else kj * b[:, :, t][..., None]"
+            code.add(s, f"for j in range({len(factors)}):  # the token's further Householder factors",
+                     "    kj, vj, bj = p[\"fk\"][:, t, j], p[\"fv\"][:, t, j], p[\"fbeta\"][:, t, j]",
+                     f"    S = self.householder(S, bj, kj) + ({kj_b})[..., :, None] * vj[..., None, :]")
+            if znorm:
+                code.add(s, f"    z = self.householder(z, bj, kj) + ({kj_b})[..., :, None]")
+        code.add(s, f"y = {_lit(c)} * torch.einsum(\"bhn,bhnd->bhd\", q_t, S)")
+        if znorm:
+            code.add(s, f"total = {_lit(c)} * torch.einsum(\"bhn,bhnd->bhd\", q_t, z)")
             code.add(s, f"y = y / (total + {_lit(SUM_EPS)})" if spec.normalization == "sum"
                      else "y = y / total.abs().clamp_min(1.0)")
         if spec.normalization == "learned":
             code.add(s, "y = y / eta[:, :, t][..., None]")
     else:
-        code.add(s, "K = torch.cat([self.transition(K, a_t, beta_t, k_t), kb[..., None]], dim=-1)",
+        code.add(s, f"K = torch.cat([self.transition(K, {targs}), kb[..., None]], dim=-1)",
                  "V = torch.cat([V, v_t[:, :, None]], dim=2)",
-                 f"scores = {_lit(c)} * torch.einsum(\"bhn,bhnj->bhj\", q_t, K)",
+                 f"scores = {_lit(c)} * torch.einsum(\"bhn,bhnj->bhj\", q_t, K)")
+        if outside:
+            code.add(s, "L = torch.cat([L + log_a[:, :, t][..., None], L.new_zeros(B, {H}, 1)], dim=-1)".replace("{H}", str(H)),
+                     "scores = scores + L  # the decay acts outside the readout: alpha_ij ~ exp(s_ij) prod a")
+        code.add(s,
                  "m = scores.max(dim=-1, keepdim=True).values",
                  "e = (scores - m).exp()")
         norm = spec.normalization
@@ -356,17 +531,31 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
         code.add(s, "y = torch.einsum(\"bhj,bhjd->bhd\", e, V) * (m - log_eta).exp()  # computed in log space: no overflow")
     code.add(s, "ys.append(y)")
     code.add(2, "y = torch.stack(ys, dim=1)  # [B, T, H, d_v]")
-    if spec.skip:
-        code.add(2, "y = y + self.D[:, None] * p[\"v\"]")
+    if spec.skip and wiring.skip_source == "value":
+        code.add(2, "y = y + self.D[:, None] * p[\"v\"]  # skip D_h v_t")
+    gate = spec.output_gate != "none"
+    if gate:
+        code.add(2, "o = " + ACTIVATIONS[spec.output_gate].format(x="self.gate_proj(u)") + f".reshape(B, T, {H}, {dv})  # output gate")
+        if wiring.gate_before_norm:
+            code.add(2, "y = y * o  # gated before the norm")
     if spec.output_norm:
-        code.add(2, "y = y * torch.rsqrt(y.pow(2).mean(dim=-1, keepdim=True) + 1e-6) * self.out_norm_weight")
+        dims = "-1" if wiring.norm_width == "head" else "(-2, -1)"
+        where = "per head" if wiring.norm_width == "head" else "over the full width"
+        if wiring.norm == "layer":
+            code.add(2, f"y = y - y.mean(dim={dims}, keepdim=True)  # layer norm {where} (weight only)",
+                     f"y = y * torch.rsqrt(y.pow(2).mean(dim={dims}, keepdim=True) + {_lit(LAYER_NORM_EPS)}) * self.out_norm_weight")
+        else:
+            code.add(2, f"y = y * torch.rsqrt(y.pow(2).mean(dim={dims}, keepdim=True) + {_lit(RMS_EPS)}) * self.out_norm_weight"
+                        f"  # RMS norm {where}")
+    if spec.skip and wiring.skip_source == "branch":
+        code.add(2, f"y = y + (self.D * p[\"branch\"]).reshape(B, T, {H}, {dv})  # skip D o x_t of the convolved branch")
+    if gate and not wiring.gate_before_norm:
+        code.add(2, "y = y * o")
     code.add(2, f"y = y.reshape(B, T, {H * dv})")
-    if spec.output_gate != "none":
-        code.add(2, "y = y * " + ACTIVATIONS[spec.output_gate].format(x="self.gate_proj(u)"))
     if linear:
         state_items = ["\"S\": S"] + (["\"z\": z"] if znorm else [])
     else:
-        state_items = ["\"K\": K", "\"V\": V"]
+        state_items = ["\"K\": K", "\"V\": V"] + (["\"L\": L"] if outside else [])
     state_items += ["\"conv\": conv", "\"offset\": (0 if state is None else state[\"offset\"]) + T"]
     code.add(2, "return self.out_proj(y), {" + ", ".join(state_items) + "}", "")
     return code.lines
@@ -389,6 +578,19 @@ HELPERS_GATE = '''class Gate(nn.Module):
     def forward(self, u):
         x = self.proj(u) if hasattr(self, "proj") else self.bias.expand(*u.shape[:-1], -1)
         return x.reshape(*u.shape[:-1], *self.shape)
+'''
+
+HELPER_HEADWISE = '''class HeadwiseLinear(nn.Module):
+    """Block-diagonal linear map of x [..., width]: y[..., g, o] = sum_i W[g, o, i] x[..., g, i], no bias."""
+
+    def __init__(self, width, block):
+        super().__init__()
+        self.block = block
+        self.weight = nn.Parameter(torch.zeros(width // block, block, block))
+
+    def forward(self, x):
+        xs = x.reshape(*x.shape[:-1], -1, self.block)
+        return torch.einsum("...gi,goi->...go", xs, self.weight).reshape(x.shape)
 '''
 
 HELPER_ROTARY = '''def rotary(x, offset, base=10000.0):
@@ -466,10 +668,13 @@ def standalone_source(spec: ModelSpec, title: str, provenance: list[str]) -> str
     needs_gate = any(
         (layer.transition in GATED and layer.gate != "fixed") or layer.transition in HOUSEHOLDER
         or layer.injection in ("sigmoid", "exp", "exp_clamped", "delta") or layer.normalization == "learned"
+        or layer.rotation != "none" or layer.transition == "dplr"
         for layer in spec.layers
     )
     if needs_gate:
         body += HELPERS_GATE.splitlines() + ["", ""]
+    if any(WIRINGS[layer.wiring].qk == "headwise" for layer in spec.layers):
+        body += HELPER_HEADWISE.splitlines() + ["", ""]
     if rope:
         body += HELPER_ROTARY.splitlines() + ["", ""]
     written: set[str] = set()
