@@ -48,10 +48,11 @@ def refresh_exports(study_name: str, storage: str | None = None, root: str | Pat
 
 
 def refresh_after_run(study: str | None, space: str | None, storage: str | None, root: str | Path,
-                      err: TextIO = sys.stderr) -> None:
+                      err: TextIO | None = None) -> None:
     """refresh_exports for the study a run or resume worked on (named by `study`, else by the space
     file), called in a `finally`: it never raises, so it cannot hide the run's own outcome.
     Nothing is written when the study does not exist (the run stopped on bad input)."""
+    err = sys.stderr if err is None else err  # resolved per call: a stream bound at import can be closed
     try:
         if study is None and space is not None:
             study = load_plan(space).name

@@ -98,7 +98,7 @@ def pareto_panels(done: pd.DataFrame, quality: str, costs: list[str], front: pd.
             pair = pareto_mask(data[[quality, cost]].astype(float), {quality: "maximize", cost: "minimize"})
             steps = data[pair].sort_values(cost)
             ax.step(steps[cost], steps[quality], where="post", color=FRONT, linewidth=1, zorder=1,
-                    label=f"front of this pair")
+                    label="front of this pair")
         is_seed = data["architecture"].notna()
         ax.scatter(x[is_seed], y[is_seed], s=22, color=SEED, zorder=4, label="seed architecture")
         if len(x) and (x > 0).all() and x.max() / x.min() > LOG_SPAN:

@@ -46,7 +46,7 @@ def front_and_seeds(study: optuna.Study, objectives: dict[str, str]) -> list[Can
 
 
 def run_confirm(study: str, seeds: int, storage: str | None = None, root: str | Path = DEFAULT_ROOT,
-                evaluate_fn: EvaluateFn | None = None, out: TextIO = sys.stderr, show_progress: bool = True,
+                evaluate_fn: EvaluateFn | None = None, out: TextIO | None = None, show_progress: bool = True,
                 **overrides: Any) -> Summary:
     """Evaluate the front and seeds of `study` on `seeds` seeds (module docstring); `overrides`
     replace run settings (parallel, executor, ...). Returns the confirm study's summary.
@@ -54,6 +54,7 @@ def run_confirm(study: str, seeds: int, storage: str | None = None, root: str | 
     Raises:
         InputError: no such study, no recorded settings, a missing or edited space file, seeds < 2.
     """
+    out = sys.stderr if out is None else out  # resolved per call: a stream bound at import can be closed
     if not 2 <= seeds <= MAX_SEEDS:
         raise InputError(f"--seeds must be between 2 and {MAX_SEEDS} (a probability over seeds needs several), got {seeds}")
     try:

@@ -137,9 +137,9 @@ class Driver:
     """Runs one search to its target number of distinct COMPLETE architectures (see the module docstring)."""
 
     def __init__(self, settings: RunSettings, space: SearchPlan, evaluate_fn: EvaluateFn | None = None,
-                 out: TextIO = sys.stderr, show_progress: bool = True):
+                 out: TextIO | None = None, show_progress: bool = True):
         self.settings, self.space, self.evaluate_fn = settings, space, evaluate_fn
-        self.out, self.show_progress = out, show_progress
+        self.out, self.show_progress = sys.stderr if out is None else out, show_progress
         self.objectives = list(space.objectives)
         self.trials: dict[int, Trial] = {}
         self.submitted_at: dict[int, float] = {}
@@ -534,7 +534,7 @@ class Driver:
         return best
 
 
-def run_search(space_path: str, evaluate_fn: EvaluateFn | None = None, out: TextIO = sys.stderr,
+def run_search(space_path: str, evaluate_fn: EvaluateFn | None = None, out: TextIO | None = None,
                show_progress: bool = True, **options: Any) -> Summary:
     """Load the space, resolve the settings and run the driver (the `dsf-search run` job)."""
     space = load_plan(space_path)
@@ -542,7 +542,7 @@ def run_search(space_path: str, evaluate_fn: EvaluateFn | None = None, out: Text
     return _search(settings, space, evaluate_fn, out, show_progress)
 
 
-def _search(settings: RunSettings, space: SearchPlan, evaluate_fn: EvaluateFn | None, out: TextIO,
+def _search(settings: RunSettings, space: SearchPlan, evaluate_fn: EvaluateFn | None, out: TextIO | None,
             show_progress: bool) -> Summary:
     """A plain search, or the rungs of the space's fidelity ladder (the last rung's summary)."""
     if space.search.ladder:
@@ -553,7 +553,7 @@ def _search(settings: RunSettings, space: SearchPlan, evaluate_fn: EvaluateFn | 
 
 
 def resume_search(study: str, storage: str | None = None, root: str | Path = DEFAULT_ROOT,
-                  evaluate_fn: EvaluateFn | None = None, out: TextIO = sys.stderr, show_progress: bool = True,
+                  evaluate_fn: EvaluateFn | None = None, out: TextIO | None = None, show_progress: bool = True,
                   overrides: Callable[[RunSettings], RunSettings] | None = None) -> Summary:
     """Continue a study with the settings it was run with (the `dsf-search resume` job), in the
     storage it was read from (search/resume.py)."""

@@ -53,9 +53,9 @@ def make_executor(settings: RunSettings, space: SearchPlan, evaluate_fn: Evaluat
 class _Run:
     """One evaluation of a fixed list (see the module docstring)."""
 
-    def __init__(self, settings: RunSettings, space: SearchPlan, study: optuna.Study, out: TextIO, show_progress: bool):
+    def __init__(self, settings: RunSettings, space: SearchPlan, study: optuna.Study, out: TextIO | None, show_progress: bool):
         self.settings, self.space, self.study = settings, space, study
-        self.out, self.show_progress = out, show_progress
+        self.out, self.show_progress = sys.stderr if out is None else out, show_progress
         self.objectives = list(space.objectives)
         self.trials: dict[int, optuna.trial.Trial] = {}
         self.counts = {"complete": 0, "failed": 0, "infeasible": 0, "reused": 0}
@@ -115,7 +115,7 @@ class _Run:
 
 
 def evaluate_candidates(settings: RunSettings, space: SearchPlan, pool: Sequence[Candidate], record: dict[str, Any],
-                        evaluate_fn: EvaluateFn | None = None, out: TextIO = sys.stderr,
+                        evaluate_fn: EvaluateFn | None = None, out: TextIO | None = None,
                         show_progress: bool = True) -> Summary:
     """Evaluate every candidate of `pool` under `space.protocol` in the study `settings.study`
     (created when missing); `record` is stored on the study as its user attributes."""

@@ -67,9 +67,10 @@ def ladder_record(space: SearchPlan, studies: list[str]) -> dict[str, Any]:
     return {"rungs": rungs, "statistic": space.search.statistic}
 
 
-def run_ladder(settings: RunSettings, space: SearchPlan, evaluate_fn: EvaluateFn | None = None, out: TextIO = sys.stderr,
+def run_ladder(settings: RunSettings, space: SearchPlan, evaluate_fn: EvaluateFn | None = None, out: TextIO | None = None,
                show_progress: bool = True) -> LadderSummary:
     """Run every rung of the space's ladder (module docstring); `settings.study` names the last."""
+    out = sys.stderr if out is None else out  # resolved per call: a stream bound at import can be closed
     start = time.monotonic()
     studies = rung_studies(settings.study, len(space.search.ladder))
     protocols = [rung.protocol for rung in space.search.ladder] + [space.protocol]
