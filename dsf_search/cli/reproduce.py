@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also write DIR/<study>/: verdicts.json, README.md, trials.csv, report/")
     p.add_argument("--parallel", type=whole(1, MAX_PARALLELISM), help="trials in flight at once (default: the study's)")
     p.add_argument("--address", help="join a Ray cluster (e.g. 'auto', or host:port)")
+    p.add_argument("--serial", action="store_true", help="evaluate in this process, one at a time (no Ray; debugging)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(run=run)
 
@@ -45,12 +46,13 @@ def _terminate_as_interrupt(signum, frame):
     raise Interrupted(signum)
 
 
-def _list(out=sys.stdout) -> int:
+def _list() -> int:
     from dsf_search.results.claims import combine
     from dsf_search.results.showcase import committed
     from dsf_search.search.plan import load_plan
     from dsf_search.search.studies import studies_dir, study_files
 
+    out = sys.stdout  # resolved per call: a stream bound at import can be closed
     files = study_files()
     if not files:
         print(f"no studies in {studies_dir()}", file=out)
@@ -69,7 +71,7 @@ def _list(out=sys.stdout) -> int:
     return 0
 
 
-def _reproduce(path: Path, args: argparse.Namespace, out=sys.stdout) -> int:
+def _reproduce(path: Path, args: argparse.Namespace) -> int:
     from dsf_search.cli.run import print_summary
     from dsf_search.errors import InputError
     from dsf_search.results.claims import check_claims, verdicts
@@ -83,6 +85,7 @@ def _reproduce(path: Path, args: argparse.Namespace, out=sys.stdout) -> int:
     from dsf_search.search.storage import study_dir
     from dsf_search.search.studies import quick_plan
 
+    out = sys.stdout
     plan = load_plan(path)
     if plan.expect is None:
         raise InputError(f"{path}: a study needs an `expect:` section (docs/grammar.md)")
@@ -92,7 +95,7 @@ def _reproduce(path: Path, args: argparse.Namespace, out=sys.stdout) -> int:
     print(f"== study {plan.name}: {len(plan.expect.claims)} claim(s); source: {plan.expect.source}", file=out)
     started, load_before, t0 = now(), load_average(), time.monotonic()
     summary_ = run_search(str(path), plan=plan, show_progress=not args.quiet, study=plan.name, parallel=args.parallel,
-                          address=args.address, root=args.root)
+                          address=args.address, root=args.root, executor="serial" if args.serial else "ray")
     wall = time.monotonic() - t0
     print_summary(summary_, args.root, None, out=out)
     refresh_exports(plan.name, None, args.root)

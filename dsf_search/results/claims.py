@@ -137,11 +137,11 @@ def check_claims(plan: SearchPlan) -> None:
             try:
                 compile_where(text, columns)
             except (WhereError, InputError) as err:
-                problems.add(claim.line, f"{claim.path}.{claim.kind}.{key}", str(err))
+                problems.add(claim.line_of(key), f"{claim.path}.{claim.kind}.{key}", str(err))
         for key in ("axis", "each"):
             name = getattr(claim, key)
             if name is not None and name not in columns:
-                problems.add(claim.line, f"{claim.path}.{claim.kind}.{key}",
+                problems.add(claim.line_of(key), f"{claim.path}.{claim.kind}.{key}",
                              f"unknown column {name!r}; the study's columns include "
                              f"{', '.join(c for c in columns if not c.startswith(('cost.', 'time.')))}")
     if problems:

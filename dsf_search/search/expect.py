@@ -96,6 +96,10 @@ class Claim:
     file: str = ""
     line: int = 0
     path: str = ""
+    lines: dict[str, int] = field(default_factory=dict)  # key of the kind's mapping -> its line
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.line)
 
     @property
     def where(self) -> str:
@@ -270,7 +274,7 @@ class ExpectReader(Reader):
             return INVALID
         return Claim(kind=kind.name, claim=sentence, source=source, metric=metric, selectors=selectors,
                      numbers=numbers, axis=axis, decreasing=decreasing, each=each, file=self.problems.file,
-                     line=node.line, path=node.path)
+                     line=node.line, path=node.path, lines={k: v.line for k, v in fields.items()})
 
     @staticmethod
     def _metric_check(metrics: Sequence[str] | None):
