@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("reproduce", help=summary("reproduce"), description=DESCRIPTION)
     p.add_argument("studies", nargs="*", metavar="STUDY", help="study names (see --list; default: all)")
     p.add_argument("--list", action="store_true", help="list the studies, their sources and committed verdicts")
+    p.add_argument("--markdown", action="store_true", help="with --list: every committed claim as a Markdown table "
+                                                          "(the table of docs/studies.md)")
     p.add_argument("--quick", action="store_true", help="a smoke-test budget (study <name>.quick)")
     p.add_argument("--root", default=str(DEFAULT_ROOT), help="folder of the embedded studies (default results/)")
     p.add_argument("--showcase", type=output_folder, metavar="DIR",
@@ -46,9 +48,9 @@ def _terminate_as_interrupt(signum, frame):
     raise Interrupted(signum)
 
 
-def _list() -> int:
+def _list(markdown: bool) -> int:
     from dsf_search.results.claims import combine
-    from dsf_search.results.showcase import committed
+    from dsf_search.results.showcase import claims_table, committed
     from dsf_search.search.plan import load_plan
     from dsf_search.search.studies import studies_dir, study_files
 
@@ -56,6 +58,10 @@ def _list() -> int:
     files = study_files()
     if not files:
         print(f"no studies in {studies_dir()}", file=out)
+        return 0
+    if markdown:
+        plans = [load_plan(path) for path in files]
+        out.write(claims_table([(p.name, p.expect.source if p.expect else "", committed(p.name)) for p in plans]))
         return 0
     for path in files:
         plan = load_plan(path)
@@ -129,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     from dsf_search.search.studies import study_file, study_files
 
     if args.list:
-        return _list()
+        return _list(args.markdown)
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     paths = [study_file(name) for name in args.studies] if args.studies else study_files()
     if not paths:

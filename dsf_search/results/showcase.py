@@ -24,6 +24,7 @@ from dsf_search.errors import InputError
 from dsf_search.results.claims import Verdict
 from dsf_search.results.export import atomic_write
 from dsf_search.results.table import table
+from dsf_search.search.expect import Judgement
 from dsf_search.search.attrs import versions
 
 SHOWCASE = Path("results/showcase")
@@ -148,3 +149,31 @@ def write_showcase(directory: Path, run: Run, verdicts: Sequence[Verdict], sourc
     atomic_write(folder / README, lambda tmp: tmp.write_text(_markdown(data, verdicts, with_report)))
     atomic_write(folder / VERDICTS, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str) + "\n"))
     return folder
+
+
+def _judged_text(j: dict[str, Any]) -> str:
+    """A judgement stored in verdicts.json, in the words Judgement.text() gives it."""
+    estimate = float("nan") if j.get("estimate") is None else j["estimate"]
+    return Judgement(j["verdict"], estimate, j.get("ci_low"), j.get("ci_high"), tuple(j.get("n") or ()), j["bound"],
+                     j["statistic"], j.get("above", True)).text()
+
+
+def claims_table(studies: Sequence[tuple[str, str, dict[str, Any] | None]]) -> str:
+    """A Markdown table of every committed claim: (study name, its source, its verdicts.json or
+    None) -> one row per claim with its verdict, numbers and the study's wall time, linking the
+    study's showcase folder."""
+    lines = ["| study | claim | verdict | numbers | trials wall time |", "|---|---|---|---|---|"]
+    for name, source, shipped in studies:
+        link = f"[{name}](../{SHOWCASE.as_posix()}/{name}/{README})"
+        if shipped is None:
+            lines.append(f"| {link} | (not run yet) | - | - | - |")
+            continue
+        spent = shipped.get("trials_wall_s")
+        wall = "-" if spent is None else f"{spent:.0f} s"
+        for c in shipped["claims"]:
+            if c.get("judgement"):
+                numbers = _judged_text(c["judgement"])
+            else:
+                numbers = "; ".join(f"{c['each']} = {g['value']}: {g['verdict']}, {_judged_text(g)}" for g in c["groups"])
+            lines.append(f"| {link} | {c['claim']} | **{c['verdict']}** | {c['kind']} on `{c['metric']}`: {numbers} | {wall} |")
+    return "\n".join(lines) + "\n"

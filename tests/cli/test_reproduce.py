@@ -73,6 +73,12 @@ def test_reproduce_runs_judges_ships_and_compares_with_the_shipped_verdicts(chec
     assert "tiny_study: 2 claim(s), 2 candidates; committed: FAIL (1 PASS, 1 FAIL" in listing
     assert "source: a test source" in listing
 
+    assert main(["reproduce", "--list", "--markdown"]) == 0
+    table = capsys.readouterr().out
+    assert table.splitlines()[0] == "| study | claim | verdict | numbers | trials wall time |"
+    assert ("| [tiny_study](../results/showcase/tiny_study/README.md) | signed beats nonnegative by 2 (impossible) | "
+            "**FAIL** | compare on `acc.parity`: mean(better) - mean(than) = ") in table
+
     # a rerun finds the study complete, judges it again and compares with the committed verdicts
     assert main(["reproduce", "tiny_study", "--serial", "--quiet"]) == 0
     again = capsys.readouterr().out
