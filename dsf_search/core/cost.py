@@ -150,9 +150,13 @@ def mixer_flops_per_token(m: MixerSpec, d: int, T: int) -> int:
     f += 2 * d * H * dv if m.output_gate != "none" else 0
     gate_size = H * gate_shape(m, d).state_size if m.transition in DIAGONAL else H
     f += _frontier_flops(m, d_in)
+    injection = INJECTIONS[m.injection]
     gate_inputs = (m.transition in GATED and GATES[m.gate].learned) + (m.transition in HOUSEHOLDER) \
-        + INJECTIONS[m.injection].reads_input + (m.normalization == "learned")
+        + (injection.reads_input and not injection.per_value) + (m.normalization == "learned")
     f += 2 * d_in * gate_size * gate_inputs if m.selective else 0
+    if injection.per_value:
+        # its projection (one output per value channel) and the scaling of v
+        f += (2 * d_in * H * dv if m.selective else 0) + H * dv
     if m.readout == "linear":
         cols = dv + (1 if m.normalization in ("sum", "maxabs") else 0)
         per_head = 2 * n * cols  # injection outer product + add

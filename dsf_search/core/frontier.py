@@ -63,7 +63,7 @@ class FrontierInputs(nn.Module):
     """Parameters and tensors of the frontier axes of one mixer (see the module docstring).
 
     Parameter names: theta_in (rotation angles), erase_beta_in (beta of 'dplr', or RWKV-7's
-    alpha [H, n]), removal_scale (xi) and key_mix (c) of low_rank 'rwkv7', erase_scale (d) of
+    alpha / Gated DeltaNet-2's erase gate [H, n]), removal_scale (xi) and key_mix (c) of low_rank 'rwkv7', erase_scale (d) of
     low_rank 'comba', factor_beta_in (beta
     of the factors 2..m).
     """
@@ -121,6 +121,11 @@ class FrontierInputs(nn.Module):
             beta = torch.sigmoid(self.erase_beta_in(u)) * (2.0 if self.signed else 1.0)
             kwargs["u"] = beta[..., None] * k
             kwargs["w"] = kwargs["log_a"].exp() * torch.sigmoid(self.erase_scale)[:, None] * k
+        elif spec.transition == "dplr" and spec.low_rank == "gated_deltanet2":
+            k = F.normalize(k, dim=-1)
+            erase = torch.sigmoid(self.erase_beta_in(u)) * (2.0 if self.signed else 1.0)  # [B, T, H, n]
+            kwargs["u"] = k
+            kwargs["w"] = kwargs["log_a"].exp() * erase * k
         elif spec.transition == "dplr":
             k = F.normalize(k, dim=-1)
             p = F.normalize(make_key("p"), dim=-1)

@@ -4,7 +4,8 @@ Each `Injection` knows its parameters (`build` / `params`), what it needs from t
 (`needs_gate`: a_t; `needs_householder`: beta_t), whether it reads the input (`reads_input`,
 a selectivity source for the checks) and whether it vanishes as a_t -> 1 (`gate_tied`, which
 bounds the state without a normalizer, P6). `value` gives b_t [B, T, H], or [B, T, H, n] when
-it depends on a diagonal gate (the mixer then folds it into k).
+it depends on a diagonal gate (the mixer then folds it into k), or [B, T, H, d_v] for an
+injection with one scale per value channel (`per_value`; the mixer folds it into v).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Injection(Option):
     needs_householder: bool = False
     reads_input: bool = False
     gate_tied: bool = False
+    per_value: bool = False
 
     def build(self, m: nn.Module, s: GateShape, gate_owns_delta: bool) -> None:
         """Register the parameters of b_t on the mixer m (none by default)."""
@@ -164,3 +166,22 @@ class BetaInjection(Injection):
 
     def value(self, m, x, x_delta, a, delta, beta, n):
         return beta
+
+
+@INJECTIONS.register
+@dataclass(frozen=True)
+class SigmoidValueInjection(Injection):
+    name: str = "sigmoid_value"
+    doc: str = ("b_t = sigmoid(W x_t + c) per value channel [H, d_v]: the injection k_t (b_t o v_t)^T "
+                "(Gated DeltaNet-2's write gate), folded into v (a skip D v then reads the gated value)")
+    reads_input: bool = True
+    per_value: bool = True
+
+    def build(self, m, s, gate_owns_delta):
+        m.b_in = GateInput(s.d_in, (s.heads, s.head_dim), s.selective)
+
+    def params(self, s, gate_owns_delta):
+        return gate_input_params(s.d_in, s.heads * s.head_dim, s.selective)
+
+    def value(self, m, x, x_delta, a, delta, beta, n):
+        return torch.sigmoid(m.b_in(x))

@@ -53,7 +53,7 @@ def gate_shape(spec: MixerSpec, d_model: int) -> GateShape:
     d_delta = Wiring.delta_features(d_model) if wiring.delta_rank == "low" else d_in
     # with a rotation a diagonal gate has one magnitude per state pair
     n = spec.state_size // 2 if spec.rotation != "none" and spec.transition in DIAGONAL else spec.state_size
-    return GateShape(spec.heads, n, spec.transition in DIAGONAL, spec.selective, d_in, d_delta)
+    return GateShape(spec.heads, n, spec.transition in DIAGONAL, spec.selective, d_in, d_delta, spec.head_dim)
 
 
 def uses_delta(spec: MixerSpec) -> bool:
@@ -217,7 +217,9 @@ class DSFMixer(nn.Module):
         if self.wiring.reset_first and offset == 0:
             b = u.new_ones(B, T, H) if b is None else b
             b = torch.cat([torch.ones_like(b[:, :1]), b[:, 1:]], dim=1)
-        if b is not None and b.dim() == 4:
+        if b is not None and self.injection.per_value:
+            v, b = v * b, None  # one scale per value channel: k_t (b_t o v_t)^T
+        elif b is not None and b.dim() == 4:
             k, b = k * b, None
         if spec.normalization == "learned":
             kwargs["eta"] = self._eta(src)

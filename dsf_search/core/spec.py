@@ -207,7 +207,7 @@ class MixerSpec:
                 raise ValueError(f"{owner}.householder_factors: several factors need a Householder transition, not {self.transition!r}")
             if self.readout != "linear":
                 raise ValueError(f"{owner}.householder_factors: several factors per token need readout 'linear'")
-            if INJECTION_OPTIONS[self.injection].needs_gate:
+            if INJECTION_OPTIONS[self.injection].needs_gate or INJECTION_OPTIONS[self.injection].per_value:
                 raise ValueError(f"{owner}.householder_factors: injection {self.injection!r} with several factors is not defined")
         if self.decay_placement == "outside":
             if self.transition != "scalar":
@@ -285,7 +285,7 @@ AXIS_DOCS: dict[str, str] = {
     "conv_size": "kernel of the short causal depthwise convolution on q, k, v (0 = off)",
     "gate": "parametrization of a_t: mamba exp(-softplus(.) exp(A_log)) | gla sigmoid^(1/16) | sigmoid | fixed (RetNet decays) | rglru a^(8 r_t) | reversed_sigmoid sigma(-x)^relu(alpha), alpha learned",
     "selective": "gates (a_t, beta_t, b_t, eta_t) depend on the input (LTV) or are learned constants (LTI)",
-    "injection": "b_t: one | inv_sqrt_n | sigmoid | delta (softplus Delta) | one_minus_a | sqrt_one_minus_a2 | exp (input gate) | beta (delta rule, b_t = beta_t)",
+    "injection": "b_t: one | inv_sqrt_n | sigmoid | delta (softplus Delta) | one_minus_a | sqrt_one_minus_a2 | exp (input gate) | beta (delta rule, b_t = beta_t) | sigmoid_value (one gate per value channel: k_t (b_t o v_t)^T)",
     "eta": "learned normalizer eta_t = f(w^T u_t + c): exp | softplus | sigmoid",
     "scale": "score scale c: one | inv_sqrt_n (1/sqrt(n))",
     "output_gate": "gate on the mixer output: none | silu | sigmoid | gelu | gelu_tanh (tanh-approximate gelu, Griffin)",

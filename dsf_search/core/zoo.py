@@ -528,6 +528,31 @@ def comba(d: int) -> MixerSpec:
                      conv_size=4, output_norm=True, output_gate="silu")
 
 
+@_preset()
+def gated_deltanet2(d: int) -> MixerSpec:
+    """Gated DeltaNet-2 (Hatamizadeh, Choi, Kautz 2026, "Gated DeltaNet-2: Decoupling Erase and
+    Write in Linear Attention"): KDA's gated delta rule with the scalar beta_t split into a
+    channel-wise erase gate e_t on the key axis and a channel-wise write gate w_t on the value axis,
+
+    S_t = (I - k_t (e_t o k_t)^T) diag(alpha_t) S_{t-1} + k_t (w_t o v_t)^T,  y_t = S_t^T q_t / sqrt(n),
+    i.e. decay, read the decayed state along e_t o k_t, write w_t o v_t minus that read;
+    e_t = sigmoid(.) in (0, 1)^n, w_t = sigmoid(.) in (0, 1)^{d_v}, alpha_t = exp(-exp(A_log_h)
+    softplus(W_f u_t + b_f)) per key channel (KDA's decay), q, k = L2-normalized silu(conv(W u)),
+    v = silu(conv(W_v u)); out = W_o (RMSNorm_h(y) o sigmoid(W_g u)) (KDA's output).
+    DSF: transition 'dplr', low_rank 'gated_deltanet2': A_t = diag(alpha_t) - k_t (alpha_t o e_t o
+    k_t)^T, eigenvalues real in [0, max alpha] (low_rank.py); injection 'sigmoid_value': b = 1
+    and the write gate folded into the value, v'_t = w_t o v_t (exact: the coefficients alpha_ij
+    weigh v'_j). With e_t = w_t = beta_t 1 it is KDA.
+    Deviations: the layer around the rule is kda's (full-rank gate maps, gates with a bias,
+    heads of width 16); the official layer's projection shapes are not reproduced.
+    """
+    H = _heads(d, 16)
+    return MixerSpec(transition="dplr", low_rank="gated_deltanet2", gate="kda", readout="linear",
+                     normalization="none", heads=H, state_size=d // H, head_dim=d // H,
+                     feature_map="identity", qk_norm=True, injection="sigmoid_value", scale="inv_sqrt_n",
+                     conv_size=4, output_norm=True, output_gate="sigmoid")
+
+
 def names() -> list[str]:
     """Preset names in registration order."""
     return list(ZOO)

@@ -258,6 +258,34 @@ def comba_rule(m, u):
     return finish(m, u, torch.stack(ys, dim=1))
 
 
+def gated_deltanet2_pieces(m, u):
+    """Gated DeltaNet-2's q, k (unit), v, decay alpha [B, T, H, n], erase gate e [B, T, H, n] and
+    write gate w [B, T, H, d_v], from the parameters."""
+    s = m.spec
+    H, n, dv = s.heads, s.state_size, s.head_dim
+    x = inputs(m, u, [("q", H * n), ("k", H * n), ("v", H * dv)])
+    q, k = (F.normalize(heads(x[name], H), dim=-1) for name in ("q", "k"))
+    alpha = torch.exp(-m.A_log.exp()[:, None] * F.softplus(heads(pre(m.a_in, u), H)))
+    erase = torch.sigmoid(heads(pre(m.frontier.erase_beta_in, u), H))
+    write = torch.sigmoid(heads(pre(m.b_in, u), H))
+    return q, k, heads(x["v"], H), alpha, erase, write
+
+
+def gated_deltanet2_rule(m, u):
+    """Hatamizadeh et al. 2026, with the state value-major (M [d_v, n], as the paper's fast
+    weights): M <- M diag(alpha);  M <- M + (w o v - M (e o k)) k^T;  y = M q / sqrt(n)."""
+    s = m.spec
+    q, k, v, alpha, erase, write = gated_deltanet2_pieces(m, u)
+    M = torch.zeros(u.shape[0], s.heads, s.head_dim, s.state_size, dtype=u.dtype)
+    ys = []
+    for t in range(u.shape[1]):
+        M = M * alpha[:, t, :, None, :]
+        read = torch.einsum("bhdn,bhn->bhd", M, erase[:, t] * k[:, t])
+        M = M + (write[:, t] * v[:, t] - read)[..., :, None] * k[:, t, :, None, :]
+        ys.append(torch.einsum("bhdn,bhn->bhd", M, q[:, t]) / math.sqrt(s.state_size))
+    return finish(m, u, torch.stack(ys, dim=1))
+
+
 RULES = {
     "deltaproduct": deltaproduct_rule,
     "deltaproduct_ungated": deltaproduct_rule,
@@ -268,6 +296,7 @@ RULES = {
     "path_attention": path_rule,
     "rwkv7": rwkv7_rule,
     "comba": comba_rule,
+    "gated_deltanet2": gated_deltanet2_rule,
 }
 
 
@@ -281,7 +310,7 @@ def test_preset_equals_its_published_rule(name):
     assert (ours - ref).abs().max().item() <= 1e-9 * max(1.0, ref.abs().max().item()), name
 
 
-@pytest.mark.parametrize("name", ["deltaproduct", "mamba3", "dplr_delta", "lru", "rwkv7", "comba"])
+@pytest.mark.parametrize("name", ["deltaproduct", "mamba3", "dplr_delta", "lru", "rwkv7", "comba", "gated_deltanet2"])
 def test_preset_decodes_one_token_at_a_time(name):
     m = build(name, seed=2)
     u = torch.randn(BATCH, 9, D, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
@@ -344,3 +373,24 @@ def test_comba_transition_has_spectral_radius_at_most_one():
                 eig = torch.linalg.eigvals(A)
                 assert (eig.abs() <= alpha.max(-1).values[..., None] + 1e-8).all()
                 assert eig.imag.abs().max().item() <= 1e-9
+
+
+def test_gated_deltanet2_transition_has_spectral_radius_at_most_one():
+    """Gated DeltaNet-2's A_t = (I - k (e o k)^T) diag(alpha) from the mixer's parameters, also with
+    the erase gate in [0, 2] ('signed'): real eigenvalues of modulus <= max alpha."""
+    for seed in range(3):
+        m = build("gated_deltanet2", seed=seed)
+        with torch.no_grad():
+            for name, p in m.named_parameters():
+                if name != "A_log":  # a larger A_log drives alpha to exact zeros, where eigvals fails
+                    p.mul_(3.0)
+            u = 3.0 * torch.randn(4, 16, D, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+            _, k, _, alpha, erase, _ = gated_deltanet2_pieces(m, u)
+            for scale in (1.0, 2.0):
+                A = (torch.eye(k.shape[-1], dtype=k.dtype) - k[..., :, None] * (scale * erase * k)[..., None, :]) \
+                    * alpha[..., None, :]
+                eig = torch.linalg.eigvals(A)
+                assert (eig.abs() <= alpha.max(-1).values[..., None] + 1e-8).all()
+                assert eig.imag.abs().max().item() <= 1e-9
+                if scale == 1.0:
+                    assert eig.real.min().item() >= -1e-9
