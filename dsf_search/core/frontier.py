@@ -26,6 +26,11 @@ factors per token (DeltaProduct) and the decay placement (DESIGN.md section 3.1,
   the last sub-steps. The extra keys and values come from the mixer's input projection (and its
   convolution) like k and v.
 * decay_placement: passed to `mix` ('outside': the Forgetting Transformer's placement).
+* an injection with two taps (Mamba-3's trapezoidal step, core/injections.py),
+      h_t = A_t (h_{t-1} + b'_t k_{t-1} v_{t-1}^T) + b_t k_t v_t^T,
+  is computed exactly as two sub-steps per token through `mix` (`two_taps`): (t, 1) with A = I
+  writes the previous token's k_{t-1} v_{t-1}^T scaled by b'_t, (t, 2) applies A_t (gate,
+  rotation) and writes k_t v_t^T scaled by b_t; the query reads after (t, 2).
 """
 
 from __future__ import annotations
@@ -183,3 +188,34 @@ def substeps(
 def token_outputs(y: torch.Tensor, m: int) -> torch.Tensor:
     """Outputs of the last sub-step of each token: [B, T m, H, d_v] -> [B, T, H, d_v]."""
     return y if m == 1 else y.unflatten(1, (-1, m))[:, :, -1]
+
+
+def two_taps(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, kwargs: dict[str, Any],
+    previous: tuple[torch.Tensor, torch.Tensor] | None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, Any], int]:
+    """Interleave a two-tap injection into 2 sub-steps per token for `mix`.
+
+    kwargs["previous_tap"] [B, T, H] is b'_t, the scale of k_{t-1} v_{t-1}^T at step t; previous
+    is (k, v) of the token before this chunk ([B, 1, H, n], [B, 1, H, d_v]; None: the start of
+    the sequence, zeros). Returns q, k, v [B, 2T, H, .], the arguments of `mix` over the
+    sub-steps and 2: sub-step (t, 1) carries k_{t-1}, v_{t-1}, b'_t with a = 1, theta = 0 and
+    q = 0; sub-step (t, 2) carries the token's own k_t, v_t, b_t, gate, angles and q_t.
+    """
+    out = dict(kwargs)
+    b_prev = out.pop("previous_tap")
+    k_before, v_before = previous if previous is not None else (torch.zeros_like(k[:, :1]), torch.zeros_like(v[:, :1]))
+    k_prev = torch.cat([k_before.expand_as(k[:, :1]), k[:, :-1]], dim=1)
+    v_prev = torch.cat([v_before, v[:, :-1]], dim=1)
+
+    def interleave(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        return torch.stack([first, second], dim=2).flatten(1, 2)
+
+    b = kwargs.get("b")
+    out["b"] = interleave(b_prev, torch.ones_like(b_prev) if b is None else b)
+    for name, identity in (("log_a", 0.0), ("a", 1.0), ("theta", 0.0)):
+        if kwargs.get(name) is not None:
+            out[name] = interleave(torch.full_like(kwargs[name], identity), kwargs[name])
+    if kwargs.get("eta") is not None:
+        out["eta"] = interleave(kwargs["eta"], kwargs["eta"])
+    return interleave(torch.zeros_like(q), q), interleave(k_prev, k), interleave(v_prev, v), out, 2

@@ -442,21 +442,25 @@ def lru(d: int) -> MixerSpec:
 
 @_preset()
 def mamba3(d: int) -> MixerSpec:
-    """Mamba-3's complex (rotational) SSM, in its real form (Lahoti et al. 2025, "Mamba-3:
-    Improved Sequence Modeling using State Space Principles"): a scalar-gated SSM whose state
-    pairs rotate by data-dependent angles,
+    """Mamba-3's complex (rotational) SSM with its exponential-trapezoidal discretization, in the
+    real form (Lahoti et al. 2026, "Mamba-3: Improved Sequence Modeling using State Space
+    Principles", SISO): a scalar-gated SSM whose state pairs rotate by data-dependent angles and
+    whose input enters through two taps,
 
-    h_t = exp(-Delta_t A) R(theta_t) h_{t-1} + Delta_t B_t x_t^T,  y_t = h_t^T C_t,
-    Delta_t = softplus(.), theta_t data-dependent (one angle per state pair and head).
-    DSF: transition 'scalar' (Mamba-2's gate) with rotation 'learned' (selective), b_t = Delta_t.
-    Deviations: the trapezoidal (two-tap) discretization is not expressed (it mixes B_t x_t and
-    B_{t-1} x_{t-1} in the injection; this uses Mamba-2's Euler step), nor Mamba-3's MIMO
-    variant; the angles are a linear map of the input instead of Delta_t times one.
+    h_t = alpha_t h_{t-1} + beta_t B_{t-1} x_{t-1}^T + gamma_t B_t x_t^T,  y_t = h_t^T C_t + D x_t,
+    alpha_t = exp(-Delta_t A) R(theta_t), beta_t = (1 - lambda_t) Delta_t alpha_t, gamma_t = lambda_t Delta_t,
+    Delta_t = softplus(.), lambda_t = sigmoid(.) per head, theta_t data-dependent (one angle per
+    state pair and head), B, C shared by the heads, no short convolution.
+    DSF: transition 'scalar' (Mamba-2's gate) with rotation 'learned' (selective), injection
+    'trapezoidal': h_t = A_t (h_{t-1} + (1 - lambda_t) Delta_t k_{t-1} v_{t-1}^T) + lambda_t Delta_t
+    k_t v_t^T, exact, computed as two sub-steps per token (core/frontier.py).
+    Deviations: the angles are a linear map of the input instead of Delta_t times one; the
+    RMS norm and the biases of B and C are left out; MIMO is not expressed.
     """
     H = _heads(d, 16)
     return MixerSpec(transition="scalar", gate="mamba", rotation="learned", readout="linear",
                      normalization="none", heads=H, state_size=16, head_dim=d // H, qk_shared=True,
-                     injection="delta", scale="one", conv_size=4, skip=True, output_norm=True,
+                     injection="trapezoidal", scale="one", conv_size=0, skip=True, output_norm=True,
                      output_gate="silu")
 
 

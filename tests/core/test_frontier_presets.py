@@ -137,18 +137,32 @@ def lru_rule(m, u):
 
 
 def mamba3_rule(m, u):
-    """Mamba-3's rotational SSM (Euler step): h_t = exp(-Delta_t A) R(theta_t) h_{t-1} + Delta_t B_t x_t^T,
-    y_t = h_t^T C_t + D x_t; B, C shared by the heads."""
+    """Mamba-3 (SISO, complex form, exponential-trapezoidal): with lambda-hat_t = exp(-Delta_t A) e^{i theta_t},
+    z_t = lambda-hat_t z_{t-1} + (1 - lambda_t) Delta_t lambda-hat_t B_{t-1} x_{t-1} + lambda_t Delta_t B_t x_t
+    per state pair (B_{-1} x_{-1} = 0), y_t = Re(conj(C_t) z_t) + D x_t; B, C shared by the heads."""
     s = m.spec
     H, n, dv = s.heads, s.state_size, s.head_dim
     p = inputs(m, u, [("q", n), ("k", n), ("v", H * dv)])
-    q, k = (p[name][:, :, None, :].expand(-1, -1, H, -1) for name in ("q", "k"))
-    v = heads(p["v"], H)
-    delta = F.softplus(pre(m.dt, u))
-    a = torch.exp(-delta * m.A_log.exp())[..., None].expand(*delta.shape, n // 2)
+    C, Bk = p["q"], p["k"]  # [B, T, n], shared by the heads
+    x = heads(p["v"], H)
+    delta = F.softplus(pre(m.dt, u))  # [B, T, H]
+    lam = torch.sigmoid(pre(m.lam_in, u))
     theta = pre(m.frontier.theta_in, u).reshape(*u.shape[:2], H, n // 2)
-    y = complex_ssm(m, u, a, theta, delta, q, k, v)
-    return finish(m, u, y + m.D[:, None] * v)
+    rot = torch.exp(-delta * m.A_log.exp())[..., None] * torch.exp(1j * theta)  # [B, T, H, n/2]
+    Bc = torch.complex(Bk[..., 0::2], Bk[..., 1::2])  # [B, T, n/2]
+    z = torch.zeros(u.shape[0], H, n // 2, dv, dtype=torch.complex128)
+    prev = torch.zeros_like(z)  # B_{t-1} x_{t-1}^T
+    ys = []
+    for t in range(u.shape[1]):
+        cur = Bc[:, t, None, :, None] * x[:, t, :, None, :]
+        alpha = rot[:, t, :, :, None]
+        beta = (1 - lam[:, t]) * delta[:, t]
+        gamma = lam[:, t] * delta[:, t]
+        z = alpha * z + beta[:, :, None, None] * alpha * prev + gamma[:, :, None, None] * cur
+        prev = cur
+        ys.append((C[:, t, None, 0::2, None] * z.real + C[:, t, None, 1::2, None] * z.imag).sum(2))
+    y = torch.stack(ys, dim=1)
+    return finish(m, u, y + m.D[:, None] * x)
 
 
 def dplr_matrices(m, u):
