@@ -161,12 +161,14 @@ def _dplr_terms(inp: MixInputs, q: torch.Tensor, k: torch.Tensor, BV: torch.Tens
     if sigma_end is not None:
         k_end, u_end, g = k_end * sigma_end, u_end * sigma_end, g * sigma_end[..., 0, :]
     T_inv = _unit_lower_inverse(torch.eye(C, dtype=Wu.dtype, device=Wu.device) + Wu)
-    X0 = -(T_inv @ (Wk @ BV))
-    Wx = T_inv @ w_start
-    u_end_t = u_end.transpose(-1, -2)
-    R = k_end.transpose(-1, -2) @ BV + u_end_t @ X0
-    M = torch.diag_embed(g) - u_end_t @ Wx
-    return Pk @ BV + Pu @ X0, q_start - Pu @ Wx, R, M, g
+    # X0 and Wx share their left factors, so each product runs once on [-X0 | Wx] (split, not
+    # sliced: the backward of a split is one concatenation)
+    m = BV.shape[-1]
+    XW = T_inv @ torch.cat([Wk @ BV, w_start], dim=-1)
+    u_part, q_part = (x.split([m, x.shape[-1] - m], dim=-1) for x in (u_end.transpose(-1, -2) @ XW, Pu @ XW))
+    R = k_end.transpose(-1, -2) @ BV - u_part[0]
+    M = torch.diag_embed(g) - u_part[1]
+    return Pk @ BV - q_part[0], q_start - q_part[1], R, M, g
 
 
 @dataclass
