@@ -42,6 +42,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from dsf_search.core.injections import INJECTIONS
 from dsf_search.core.low_rank import LOW_RANKS
 from dsf_search.core.spec import MixerSpec
 
@@ -76,6 +77,8 @@ class FrontierInputs(nn.Module):
     def __init__(self, spec: MixerSpec, d_model: int, gate_input: Callable[..., nn.Module]):
         super().__init__()
         self.spec = spec
+        # the delta-rule injection b_t = beta_t takes dplr's per-head rate (set in `extend`)
+        self.rate_injection = spec.transition == "dplr" and INJECTIONS[spec.injection].needs_householder
         H, n = spec.heads, spec.state_size
         self.signed = spec.eigenvalues == "signed"
         if spec.rotation == "learned":
@@ -126,6 +129,8 @@ class FrontierInputs(nn.Module):
             beta = torch.sigmoid(self.erase_beta_in(u)) * (2.0 if self.signed else 1.0)
             kwargs["u"] = beta[..., None] * k
             kwargs["w"] = kwargs["log_a"].exp() * torch.sigmoid(self.erase_scale)[:, None] * k
+            if self.rate_injection:
+                kwargs["b"] = beta
         elif spec.transition == "dplr" and spec.low_rank == "gated_deltanet2":
             k = F.normalize(k, dim=-1)
             erase = torch.sigmoid(self.erase_beta_in(u)) * (2.0 if self.signed else 1.0)  # [B, T, H, n]
@@ -138,6 +143,8 @@ class FrontierInputs(nn.Module):
             root = (0.5 * kwargs["log_a"]).exp()
             kwargs["u"] = beta[..., None] * root * p
             kwargs["w"] = root * k.abs() * (1.0 - 2.0 * (p < 0).to(p.dtype))
+            if self.rate_injection:
+                kwargs["b"] = beta
         if spec.householder_factors > 1:
             beta = torch.sigmoid(self.factor_beta_in(u)) * (2.0 if self.signed else 1.0)
             keys = [F.normalize(make_key(k_name), dim=-1) for k_name, _ in factor_names(spec)]

@@ -168,7 +168,7 @@ class ExpClampedInjection(SigmoidInjection):
 @dataclass(frozen=True)
 class BetaInjection(Injection):
     name: str = "beta"
-    doc: str = "b_t = beta_t (the delta rule)"
+    doc: str = "b_t = beta_t (the delta rule; with dplr the per-head rate of u_t, core/frontier.py)"
     needs_householder: bool = True
     gate_tied: bool = True
 

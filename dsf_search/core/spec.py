@@ -167,8 +167,11 @@ class MixerSpec:
             raise ValueError(f"{owner}.gate: {self.gate!r} is a per-head decay (RetNet); use it with a scalar transition, not {self.transition!r}")
         if injection.needs_gate and not gated:
             raise ValueError(f"{owner}.injection: {self.injection!r} needs a gated transition (a_t), not {self.transition!r}")
-        if injection.needs_householder and self.transition not in HOUSEHOLDER:
-            raise ValueError(f"{owner}.injection: {self.injection!r} (b_t = beta_t, the delta rule) needs a Householder transition, not {self.transition!r}")
+        tied_rate = self.transition == "dplr" and not LOW_RANKS[self.low_rank].per_channel_rate
+        if injection.needs_householder and self.transition not in HOUSEHOLDER and not tied_rate:
+            raise ValueError(f"{owner}.injection: {self.injection!r} (b_t = beta_t, the delta rule) needs a Householder transition "
+                             f"or dplr with a per-head rate (low_rank symmetric, comba), not {self.transition!r}"
+                             + (f" with low_rank {self.low_rank!r}" if self.transition == "dplr" else ""))
         if self.key == "gate" and self.transition != "diagonal":
             raise ValueError(f"{owner}.key: 'gate' (k_t = 1 - a_t, HGRN-2) needs transition 'diagonal', not {self.transition!r}")
         if injection.taps == 2 and (self.transition in HOUSEHOLDER or self.transition == "dplr"):

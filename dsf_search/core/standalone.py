@@ -387,7 +387,7 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
                f"# exp input gate, soft-capped at {EXP_GATE_CAP:g}",
         "exp_clamped": f"torch.exp(self.b_in(g).clamp_max({_lit(EXP_GATE_CAP)}))  # exp input gate, clamped at {EXP_GATE_CAP:g}",
         "delta": ("delta  # b_t = Delta_t" if gated and spec.gate == "mamba" else "F.softplus(self.dt(gd))  # b_t = Delta_t"),
-        "beta": "beta  # the delta rule: b_t = beta_t",
+        "beta": None if dplr else "beta  # the delta rule: b_t = beta_t",
         "one_minus_a": "1.0 - a  # b_t = 1 - a_t",
         "sqrt_one_minus_a2": "torch.sqrt((1.0 - a * a).clamp_min(0.0))  # b_t = sqrt(1 - a_t^2)",
         "sigmoid_value": "torch.sigmoid(self.b_in(g))  # the write gate, one per value channel [B, T, H, d_v]",
@@ -437,6 +437,8 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
                  "root = (0.5 * log_a).exp()  # sqrt(a_t)",
                  "du = erase[..., None] * root * p  # u_t",
                  "dw = root * k.abs() * (1.0 - 2.0 * (p < 0).to(p.dtype))  # w_t = sqrt(a_t) o |k_t| o sign(p_t)")
+    if dplr and inj == "beta":
+        code.add(2, "b = erase  # the delta rule: b_t = beta_t, the rate of u_t")
     if factors:
         for k_name, v_name in factors:
             if spec.key == "input":
@@ -506,15 +508,15 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
         code.add(2, f"S = u.new_zeros(B, {H}, {n}, {dv}) if state is None else state[\"S\"]")
         if znorm:
             code.add(2, f"z = u.new_zeros(B, {H}, {n}, 1) if state is None else state[\"z\"]")
-    taps = spec.injection == "trapezoidal"
-    if taps:
-        code.add(2, "b_prev = p[\"b_prev\"].transpose(1, 2)",
-                 f"k_prev, v_prev = (u.new_zeros(B, {H}, {n}), u.new_zeros(B, {H}, {dv})) if state is None else state[\"previous\"]")
     else:
         code.add(2, f"K = u.new_zeros(B, {H}, {n}, 0) if state is None else state[\"K\"]  # evolved keys, one column per past token",
                  f"V = u.new_zeros(B, {H}, 0, {dv}) if state is None else state[\"V\"]")
         if outside:
             code.add(2, f"L = u.new_zeros(B, {H}, 0) if state is None else state[\"L\"]  # log prod_(t=j+1..i) a_t of each cached key")
+    taps = spec.injection == "trapezoidal"
+    if taps:
+        code.add(2, "b_prev = p[\"b_prev\"].transpose(1, 2)",
+                 f"k_prev, v_prev = (u.new_zeros(B, {H}, {n}), u.new_zeros(B, {H}, {dv})) if state is None else state[\"previous\"]")
     targs = "a_t, beta_t, k_t" + (", theta_t" if rotation else "") + (", du[:, :, t], dw[:, :, t]" if dplr else "")
     code.add(2, "ys = []", "for t in range(T):")
     s = 3

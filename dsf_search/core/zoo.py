@@ -519,16 +519,15 @@ def comba(d: int) -> MixerSpec:
     alpha_t = exp(-softplus(.) exp(A_log)) (Mamba-2's gate), as flash-linear-attention's Comba
     layer and its naive recurrence. DSF: transition 'dplr', low_rank 'comba': u = beta k,
     w = alpha o p (A_t = (I - beta k p^T) diag(alpha)); eigenvalues real in [0, max alpha]
-    (low_rank.py).
+    (low_rank.py); injection 'beta': b_t = beta_t, tied to the rate as published.
     Deviations: the gate has one value per state channel (Comba: one per head; equal channels
-    recover it); the injection b_t = sigmoid(.) is its own gate instead of tied to beta_t; the
-    output correction q_t - D p_t is left out; the output gate is silu after the norm (Comba:
-    sigmoid, fused with the RMS norm).
+    recover it); the output correction q_t - D p_t is left out; the output gate is silu after
+    the norm (Comba: sigmoid, fused with the RMS norm).
     """
     H = _heads(d, 16)
     return MixerSpec(transition="dplr", low_rank="comba", gate="mamba", readout="linear",
                      normalization="none", heads=H, state_size=d // H, head_dim=d // H,
-                     feature_map="identity", qk_norm=True, injection="sigmoid", scale="inv_sqrt_n",
+                     feature_map="identity", qk_norm=True, injection="beta", scale="inv_sqrt_n",
                      conv_size=4, output_norm=True, output_gate="silu")
 
 

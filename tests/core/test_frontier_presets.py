@@ -252,22 +252,21 @@ def comba_pieces(m, u):
     delta = F.softplus(pre(m.dt, u))  # [B, T, H]
     alpha = torch.exp(-delta[..., None] * m.A_log.exp())  # [B, T, H, n]
     beta = torch.sigmoid(pre(m.frontier.erase_beta_in, u))
-    b = torch.sigmoid(pre(m.b_in, u))
-    return q, k, p, heads(x["v"], H), alpha, beta, b
+    return q, k, p, heads(x["v"], H), alpha, beta
 
 
 def comba_rule(m, u):
     """Hu et al. 2025, as a closed loop: decay the state, then correct it by the error of its
-    read-out along p: S <- alpha o S;  S <- S + k (beta (b/beta) v - beta S^T p)^T, i.e.
-    S_t = alpha (I - beta k p^T) S_{t-1} + b k v^T (b tied to beta in Comba; here its own gate)."""
+    read-out along p: S <- alpha o S;  S <- S + beta k (v - S^T p)^T, i.e.
+    S_t = alpha (I - beta k p^T) S_{t-1} + beta k v^T."""
     s = m.spec
-    q, k, p, v, alpha, beta, b = comba_pieces(m, u)
+    q, k, p, v, alpha, beta = comba_pieces(m, u)
     S = torch.zeros(u.shape[0], s.heads, s.state_size, s.head_dim, dtype=u.dtype)
     ys = []
     for t in range(u.shape[1]):
         S = alpha[:, t, :, :, None] * S
         feedback = torch.einsum("bhnd,bhn->bhd", S, p[:, t])
-        S = S + k[:, t, :, :, None] * (b[:, t, :, None] * v[:, t] - beta[:, t, :, None] * feedback)[..., None, :]
+        S = S + k[:, t, :, :, None] * (beta[:, t, :, None] * (v[:, t] - feedback))[..., None, :]
         ys.append(torch.einsum("bhnd,bhn->bhd", S, q[:, t]) / math.sqrt(s.state_size))
     return finish(m, u, torch.stack(ys, dim=1))
 
@@ -381,7 +380,10 @@ def test_comba_transition_has_spectral_radius_at_most_one():
                 if name != "A_log":  # a larger A_log drives alpha to exact zeros, where eigvals fails
                     p.mul_(3.0)
             u = 3.0 * torch.randn(4, 16, D, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
-            _, k, p, _, alpha, beta, _ = comba_pieces(m, u)
+            _, k, p, _, alpha, beta = comba_pieces(m, u)
+            # the bound holds for any alpha in (0, 1]; eigvals does not converge on entries that
+            # span 1e-260 .. 1 (large random Delta), so the decays are floored here
+            alpha = alpha.clamp_min(1e-12)
             for scale in (1.0, 2.0):
                 A = torch.diag_embed(alpha) - (scale * beta[..., None] * k)[..., :, None] * (alpha * p)[..., None, :]
                 eig = torch.linalg.eigvals(A)
