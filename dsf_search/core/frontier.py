@@ -69,9 +69,9 @@ class FrontierInputs(nn.Module):
     """Parameters and tensors of the frontier axes of one mixer (see the module docstring).
 
     Parameter names: theta_in (rotation angles), erase_beta_in (beta of 'dplr', or RWKV-7's
-    alpha / Gated DeltaNet-2's erase gate [H, n]), removal_scale (xi) and key_mix (c) of low_rank 'rwkv7', erase_scale (d) of
-    low_rank 'comba', factor_beta_in (beta
-    of the factors 2..m).
+    alpha / Gated DeltaNet-2's erase gate [H, n]), removal_scale (xi) and key_mix (c) of
+    low_rank 'rwkv7', erase_scale (d) of low_rank 'comba', factor_beta_in (beta of the factors
+    2..m).
     """
 
     def __init__(self, spec: MixerSpec, d_model: int, gate_input: Callable[..., nn.Module]):

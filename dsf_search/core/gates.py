@@ -83,7 +83,7 @@ class GateShape:
     selective: bool
     d_in: int
     d_delta: int
-    head_dim: int = 1
+    head_dim: int
 
     @property
     def shape(self) -> tuple[int, ...]:

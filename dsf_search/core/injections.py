@@ -199,8 +199,8 @@ class SigmoidValueInjection(Injection):
 @dataclass(frozen=True)
 class TrapezoidalInjection(DeltaInjection):
     name: str = "trapezoidal"
-    doc: str = ("Mamba-3's exponential-trapezoidal step: h_t = A_t (h_{t-1} + (1 - lambda_t) Delta_t k_{t-1} v_{t-1}^T) "
-                "+ lambda_t Delta_t k_t v_t^T, lambda_t = sigmoid(w^T x_t + c) per head (two taps)")
+    doc: str = ("Mamba-3's exponential-trapezoidal step: h_t = A_t (h_{t-1} + (1 - lambda_t) Delta_t "
+                "k_{t-1} v_{t-1}^T) + lambda_t Delta_t k_t v_t^T, lambda_t = sigmoid(w^T x_t + c) per head (two taps)")
     taps: int = 2
 
     def build(self, m, s, gate_owns_delta):

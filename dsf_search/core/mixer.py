@@ -275,7 +275,8 @@ class DSFMixer(nn.Module):
         q_mix, k_mix, v_mix, kwargs, m = substeps(q, k, v, kwargs, spec.injection)
         taps = "previous_tap" in kwargs
         if taps:
-            q_mix, k_mix, v_mix, kwargs, m = two_taps(q, k, v, kwargs, None if state is None else state.previous)
+            previous = None if state is None else state.previous
+            q_mix, k_mix, v_mix, kwargs, m = two_taps(q, k, v, kwargs, previous)
         out = mix(q_mix, k_mix, v_mix, form=self.form, initial_state=None if state is None else state.mix,
                   return_state=return_state, **kwargs)
         y, mix_state = out if return_state else (out, None)
