@@ -4,7 +4,9 @@ Each command runs in a fresh interpreter (`python -m dsf_search ...`), alternati
 `python -c pass`, REPEATS times; the medians are printed with their ratio to `python -c pass`
 and each command's own time (its median minus the interpreter's). Measured: `--help`,
 `COMMAND --help` for every command, a mistyped command (answered with "did you mean"), and
-`validate` on a space whose protocol needs no training (evaluators/efficiency.yaml).
+`validate` on a space whose protocol needs no training (evaluators/efficiency.yaml); and, for
+scale, `python -c "import torch"`, which none of these commands pays (tests/architecture/
+test_fast_commands.py checks that they import no torch, pandas, Optuna or Ray).
 
     python bench/bench_startup.py [--repeats 7]
 """
@@ -21,6 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TORCH = "(python -c 'import torch')"
 SPACE = """name: startup
 evaluator: {evaluator}
 model:
@@ -55,10 +58,13 @@ def main() -> None:
         cases.append(("validate (no training)", ["validate", str(space)], 0))
         base: list[float] = []
         runs: dict[str, list[float]] = {label: [] for label, _, _ in cases}
+        runs[TORCH] = []
         for _ in range(args.repeats):
             for label, argv, code in cases:
                 base.append(_time([sys.executable, "-c", "pass"], 0))
                 runs[label].append(_time([sys.executable, "-m", "dsf_search", *argv], code))
+            base.append(_time([sys.executable, "-c", "pass"], 0))
+            runs[TORCH].append(_time([sys.executable, "-c", "import torch"], 0))
     python = statistics.median(base)
     print(f"python {sys.version.split()[0]}; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}; "
           f"median of {args.repeats} runs each")
