@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "coefficients": ("coefficients", "draw the coefficient map alpha_ij of one model, per layer and head"),
     "export": ("export", "write a model as a standalone PyTorch file (+ config.json, + trained weights)"),
     "confirm": ("confirm", "re-evaluate the Pareto front on more seeds: the probability of each being on the front"),
+    "reproduce": ("reproduce", "run the published claims of spaces/studies/ and judge each: PASS / FAIL / INCONCLUSIVE"),
 }
 
 

@@ -70,3 +70,14 @@ def output_file(text: str) -> str:
     if not path.parent.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r}: the folder {str(path.parent)!r} does not exist")
     return text
+
+
+def output_folder(text: str) -> str:
+    """A folder to write into (created if missing): it, or the folder it would be created in,
+    must exist, and it must not be a file."""
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file; name a folder")
+    if not path.exists() and not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r}: the folder {str(path.parent)!r} does not exist")
+    return text

@@ -84,8 +84,10 @@ def _guarded(job, args: argparse.Namespace) -> int:
         return 2 if isinstance(err, InputError) else 1
 
 
-def print_summary(summary: Summary, root: str, storage: str | None, out=sys.stdout) -> None:
-    """The closing report: counts, the Pareto front, and where the seeded known architectures landed."""
+def print_summary(summary: Summary, root: str, storage: str | None, out=None) -> None:
+    """The closing report: counts, the Pareto front, and where the seeded known architectures landed
+    (on `out`, default sys.stdout as it is when called)."""
+    out = sys.stdout if out is None else out
     from dsf_search.results import load, pareto
     from dsf_search.results.table import PARAM, searched_columns
 

@@ -126,6 +126,12 @@ def run(args: argparse.Namespace) -> int:
     space = load_plan(args.space, evaluator=args.evaluator)
     lines = describe(space)
     lines[5:5] = protocol_lines(space, estimate=not args.no_estimate)
+    if space.expect is not None:
+        from dsf_search.results.claims import check_claims
+
+        check_claims(space)  # the claims' expressions and columns, before anything runs
+        lines.append(f"  claims  {len(space.expect.claims)} (`dsf-search reproduce`); source: {space.expect.source}")
+        lines.extend(f"    {c.kind}: {c.claim}" for c in space.expect.claims)
     print("\n".join(lines))
     print(f"\nok: {args.space} is a valid search space")
     return 0

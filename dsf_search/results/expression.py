@@ -374,7 +374,7 @@ class _Parser:
             if token.text in _BOOLEANS:
                 return Literal(_BOOLEANS[token.text], token)
             if token.value not in self.known:
-                raise unknown("column", token.value, self.columns, f"in --where (column {token.column})")
+                raise WhereError(str(unknown("column", token.value, self.columns, f"at column {token.column}")))
             return Column(token.value, token)
         if token.kind == "op" and token.text == "(":
             self.nested(token)

@@ -4,7 +4,7 @@ later rung did, and what each rung cost.
 For every pair of rungs (i < j), over the candidates evaluated (COMPLETE) at both — the ones
 promoted from i onward — the rank agreement of quality (the first maximized objective, its
 mean over seeds): Spearman's rho and Kendall's tau with 95% bootstrap intervals
-(results/rank.py). A rung's wall time runs from its first trial's start to its last trial's end.
+(evaluate/rank.py). A rung's wall time runs from its first trial's start to its last trial's end.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from dsf_search.results.rank import bootstrap, kendall, spearman
+from dsf_search.evaluate.rank import bootstrap, kendall, spearman
 from dsf_search.results.study import load_study, objectives_of
 from dsf_search.search import attrs as A
 from dsf_search.search.ladder import STUDY_LADDER

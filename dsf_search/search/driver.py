@@ -535,9 +535,11 @@ class Driver:
 
 
 def run_search(space_path: str, evaluate_fn: EvaluateFn | None = None, out: TextIO | None = None,
-               show_progress: bool = True, **options: Any) -> Summary:
-    """Load the space, resolve the settings and run the driver (the `dsf-search run` job)."""
-    space = load_plan(space_path)
+               show_progress: bool = True, plan: SearchPlan | None = None, **options: Any) -> Summary:
+    """Load the space, resolve the settings and run the driver (the `dsf-search run` job).
+    `plan` is the space already loaded from `space_path` (and maybe changed, as the quick variant
+    of a study: search/studies.py)."""
+    space = load_plan(space_path) if plan is None else plan
     settings = resolve_settings(space, space_path, **options)
     return _search(settings, space, evaluate_fn, out, show_progress)
 

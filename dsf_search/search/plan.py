@@ -17,13 +17,15 @@ from dsf_search.core.spec import ModelSpec
 from dsf_search.evaluate.protocol import DEFAULT_COST_LENGTH, Protocol
 from dsf_search.grammar import INVALID, Node, Problems, read
 from dsf_search.names import study_name_problem
+from dsf_search.search.expect import ExpectReader, Expectations
 from dsf_search.search.settings import CheckPolicy, Constraint, SearchSettings, SettingsReader
 from dsf_search.space import OutsideSpace, Point, Seed, Space, SpaceError, Variable, read_space
 
 if TYPE_CHECKING:  # only the annotations name optuna (a trial is passed in)
     import optuna
 
-TOP_KEYS = ("name", "description", "model", "seeds", "constraints", "objectives", "evaluator", "search", "checks")
+TOP_KEYS = ("name", "description", "model", "seeds", "constraints", "objectives", "evaluator", "search", "checks",
+            "expect")
 CHECKS_CONSTRAINT = "design_checks"
 
 
@@ -31,13 +33,13 @@ class SearchPlan:
     """A validated space file. Attributes: `name` (the study), `description`, `file`, `space`
     (the models), `evaluator` (protocol path) and `protocol`, `objectives` (metric -> direction),
     `constraint_list`, `search` (sampler and run settings, the ladder), `checks` (design-check
-    policy). It judges specs before any compute (`check`, `constraints`, `feasible`, `cost`) and
+    policy), `expect` (the claims of a study, search/expect.py; None without an `expect:`). It judges specs before any compute (`check`, `constraints`, `feasible`, `cost`) and
     hands the space's operations on (`suggest`, `build`, `seed_params`, ...), so a search reads
     one object."""
 
     def __init__(self, *, name: str, description: str, file: Path, space: Space, evaluator: Path | None,
                  protocol: Protocol | None, objectives: dict[str, str], constraints: tuple[Constraint, ...],
-                 search: SearchSettings, checks: CheckPolicy):
+                 search: SearchSettings, checks: CheckPolicy, expect: Expectations | None = None):
         self.name = name
         self.description = description
         self.file = file
@@ -48,6 +50,7 @@ class SearchPlan:
         self.constraint_list = constraints
         self.search = search
         self.checks = checks
+        self.expect = expect
 
     @property
     def trials(self) -> int:
@@ -165,11 +168,14 @@ class _Loader:
         constraints = s.constraints(keys["constraints"], cost_length) if "constraints" in keys else ()
         defaults = {**protocol.model_defaults, "vocab_size": protocol.vocab_size} if protocol is not None else {}
         length = checks.length if isinstance(checks, CheckPolicy) else cost_length
+        metrics = [*protocol.metrics] if protocol is not None else None
+        expect = ExpectReader(self.problems).expectations(keys["expect"], metrics) if "expect" in keys else None
         space = read_space(keys, self.problems, self.path, defaults, length)
         if space is None:
             return None
         plan = SearchPlan(name=name, description=description, file=self.path, space=space, evaluator=evaluator,
-                          protocol=protocol, objectives=objectives, constraints=constraints, search=search, checks=checks)
+                          protocol=protocol, objectives=objectives, constraints=constraints, search=search, checks=checks,
+                          expect=expect)
         self._check_seeds(plan)
         self._check_search(plan, keys.get("search"))
         return plan

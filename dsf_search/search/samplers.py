@@ -13,6 +13,16 @@ if TYPE_CHECKING:
 SAMPLERS = ("tpe", "nsga2", "nsga3", "gp", "random", "grid")
 
 
+class GridSampler(optuna.samplers.BruteForceSampler):
+    """Optuna's brute-force sampler for an ask-and-tell driver. Optuna's own `after_trial` calls
+    `study.stop()` once every point has been tried, which raises outside `study.optimize`; here
+    the driver decides that the space is exhausted (when asks stop yielding new candidates), so
+    nothing is done after a trial."""
+
+    def after_trial(self, study, trial, state, values) -> None:  # noqa: D102 - see the class docstring
+        return None
+
+
 def make_sampler(name: str, seed: int, n_objectives: int, parallel: int) -> optuna.samplers.BaseSampler:
     """A seeded sampler. 'grid' enumerates the (conditional) space exhaustively in random order.
 
@@ -39,5 +49,7 @@ def make_sampler(name: str, seed: int, n_objectives: int, parallel: int) -> optu
     if name == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if name == "grid":
-        return optuna.samplers.BruteForceSampler(seed=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # the brute-force sampler is marked so
+            return GridSampler(seed=seed)
     raise InputError(f"unknown sampler {name!r}; samplers: {', '.join(SAMPLERS)}")

@@ -11,7 +11,7 @@ from optuna.trial import TrialState
 
 from dsf_search.evaluate.runner import evaluate
 from dsf_search.results.ladder import agreement, format_ladder, rungs
-from dsf_search.results.rank import bootstrap, kendall, spearman
+from dsf_search.evaluate.rank import bootstrap, kendall, spearman
 from dsf_search.search import run_search
 from dsf_search.search.promotion import Candidate, crowding, pareto_ranks, promote, promotion_count
 from dsf_search.search.storage import open_storage

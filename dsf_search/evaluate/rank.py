@@ -1,9 +1,10 @@
-"""Rank agreement between two measurements of the same candidates: Spearman's rho and
-Kendall's tau-b, each with a percentile bootstrap interval over the candidates.
+"""Rank agreement between two measurements of the same pairs (one candidate under two rungs of a
+ladder; a design axis and a metric in a claim): Spearman's rho and Kendall's tau-b, each with a
+percentile bootstrap interval over the pairs.
 
 Spearman: the Pearson correlation of the ranks (ties get their average rank). Kendall tau-b:
 (concordant - discordant) / sqrt((n0 - ties_x) (n0 - ties_y)), n0 = n (n - 1) / 2. The
-bootstrap resamples the candidates (pairs) with replacement; resamples whose ranks are all tied
+bootstrap resamples the pairs with replacement; resamples whose ranks are all tied
 (no correlation defined) are skipped, and the interval is the 2.5th and 97.5th percentiles.
 """
 
