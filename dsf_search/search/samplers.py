@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+
+import optuna
 
 from dsf_search.errors import InputError
-
-if TYPE_CHECKING:
-    import optuna
-
-SAMPLERS = ("tpe", "nsga2", "nsga3", "gp", "random", "grid")
+from dsf_search.search.settings import SAMPLERS  # the names a space file may give (optuna-free)
 
 
 class GridSampler(optuna.samplers.BruteForceSampler):
@@ -29,8 +26,6 @@ def make_sampler(name: str, seed: int, n_objectives: int, parallel: int) -> optu
     TPE runs multivariate with grouping (conditional spaces) and, when several trials run at
     once, the constant liar so parallel asks do not pile onto one point.
     """
-    import optuna  # here, so the names above load without it (`run --help`, the space grammar)
-
     if name == "tpe":
         with warnings.catch_warnings():
             # multivariate/group are marked experimental; they are what conditional spaces need

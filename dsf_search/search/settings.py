@@ -16,12 +16,12 @@ from dsf_search.core.cost import analytic_cost
 from dsf_search.core.spec import ModelSpec
 from dsf_search.evaluate.protocol import MAX_COST_LENGTH, Protocol, ProtocolError, load_protocol
 from dsf_search.grammar.limits import MAX_PARALLELISM, MAX_SEED, MAX_TRIALS
-from dsf_search.search.samplers import SAMPLERS
 from dsf_search.grammar import INVALID, Node, Problems, Reader, allowed_list, between, did_you_mean, read
 
 COSTS = ("params", "state_bytes", "flops_per_token")
 LENGTH_COSTS = ("state_bytes", "flops_per_token")
 DIRECTIONS = ("maximize", "minimize")
+SAMPLERS = ("tpe", "nsga2", "nsga3", "gp", "random", "grid")
 STATISTICS = ("mean", "lower_bound")
 DEFAULT_TRIALS = 50
 DEFAULT_MAX_FAILURES = 20
