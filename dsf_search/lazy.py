@@ -22,8 +22,8 @@ of a submodule: once that submodule is imported, the package attribute would be 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 
@@ -37,6 +37,10 @@ class LazyModule:
         self._module: ModuleType | None = None
 
     def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__") and attr.endswith("__"):
+            # introspection (copy, pickle, inspect probing __deepcopy__, __wrapped__, ...) must
+            # not import the module; the option code reads only its public names
+            raise AttributeError(attr)
         module = self._module
         if module is None:
             module = self._module = importlib.import_module(self._name)
