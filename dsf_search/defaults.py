@@ -1,12 +1,18 @@
-"""The choices and defaults of the results layer that the CLI's parsers show: output formats,
-trial states, the report's and the coefficient maps' defaults, the confirmation's resamples.
+"""The choices and defaults that the CLI's parsers show and that live in heavy modules: the
+default protocol, the samplers, output formats, trial states, the report's and the coefficient
+maps' defaults, the confirmation's resamples.
 
-A leaf module (no pandas, Optuna or torch) so that `dsf-search COMMAND --help` imports nothing
-heavy. It sits beside errors.py rather than in dsf_search/results/ because that package's
-`__init__` loads the tables (pandas, Optuna) eagerly: its `table` and `pareto` functions share
-their names with submodules, so they cannot be exported lazily. The modules that use these
-values (results/formats.py, query.py, report.py, coefficients.py, confirm.py) read them here.
+A leaf module (nothing imported) so that `dsf-search COMMAND --help` loads none of the layers
+whose values it shows. It sits beside errors.py rather than in each layer because the modules
+that own these values import torch, Optuna, pandas or the whole core (evaluate/candidate.py,
+search/settings.py and samplers.py, results/formats.py, query.py, report.py, coefficients.py,
+confirm.py; they read them here), and dsf_search/results/`__init__` loads the tables eagerly:
+its `table` and `pareto` functions share their names with submodules, so they cannot be
+exported lazily.
 """
+
+DEFAULT_PROTOCOL = "evaluators/quick.yaml"
+SAMPLERS = ("tpe", "nsga2", "nsga3", "gp", "random", "grid")
 
 FORMATS = ("table", "csv", "json", "markdown", "parquet")
 STATES = ("COMPLETE", "FAIL", "PRUNED", "RUNNING", "WAITING")

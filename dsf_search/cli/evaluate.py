@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, TextIO
 from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import SEED, number
 from dsf_search.errors import InputError
-from dsf_search.evaluate.candidate import DEFAULT_PROTOCOL
+from dsf_search.defaults import DEFAULT_PROTOCOL
 from dsf_search.evaluate.progress import EFFICIENCY, EVAL, RUN_END, STEP
-from dsf_search.evaluate.seeds import CI_HIGH, CI_LOW, STD, is_statistic
 
 if TYPE_CHECKING:  # training (torch) and tables (pandas) are imported when the command runs
     import pandas as pd
@@ -79,6 +78,8 @@ def format_result(result: EvalResult) -> str:
     """The per-task table, then the aggregate, efficiency and cost metrics."""
     import pandas as pd
 
+    from dsf_search.evaluate.seeds import is_statistic
+
     seeds = ", ".join(map(str, result.seeds)) if result.seeds else str(result.seed)
     lines = [f"status: {result.status}" + (f" ({result.reason})" if result.reason else ""),
              f"device: {result.device}   protocol: {result.protocol}   seed{'s' if result.seeds else ''}: {seeds}   "
@@ -103,6 +104,8 @@ def format_result(result: EvalResult) -> str:
 
 def _with_interval(metrics: dict[str, float], name: str) -> str:
     """`mean`, or `mean ± half [low, high] std s` when the metric has a seed interval."""
+    from dsf_search.evaluate.seeds import CI_HIGH, CI_LOW, STD
+
     value = metrics[name]
     if name + CI_LOW not in metrics:
         return _number(value)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import SEED, number, study_name, whole
 from dsf_search.errors import InputError
-from dsf_search.search.settings import SAMPLERS
+from dsf_search.defaults import SAMPLERS
 from dsf_search.search.signals import Interrupted
 from dsf_search.search.storage import DEFAULT_ROOT, scrub
 from dsf_search.grammar.limits import MAX_PARALLELISM, MAX_TRIALS

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from dsf_search.search.driver import Driver, RunSettings, Summary, resolve_settings, resume_search, run_search
     from dsf_search.search.lock import DriverBusy
     from dsf_search.search.plan import SearchPlan, load_plan
-    from dsf_search.search.settings import SAMPLERS
+    from dsf_search.defaults import SAMPLERS
     from dsf_search.search.storage import open_storage, study_dir
 
 __getattr__, __dir__ = lazy_exports(globals(), {
@@ -26,7 +26,7 @@ __getattr__, __dir__ = lazy_exports(globals(), {
     "DriverBusy": "dsf_search.search.lock",
     "SearchPlan": "dsf_search.search.plan",
     "load_plan": "dsf_search.search.plan",
-    "SAMPLERS": "dsf_search.search.settings",
+    "SAMPLERS": "dsf_search.defaults",
     "open_storage": "dsf_search.search.storage",
     "study_dir": "dsf_search.search.storage",
 })

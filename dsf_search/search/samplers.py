@@ -7,7 +7,7 @@ import warnings
 import optuna
 
 from dsf_search.errors import InputError
-from dsf_search.search.settings import SAMPLERS  # the names a space file may give (optuna-free)
+from dsf_search.defaults import SAMPLERS
 
 
 class GridSampler(optuna.samplers.BruteForceSampler):

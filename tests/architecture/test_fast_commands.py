@@ -1,6 +1,6 @@
 """Commands that start fast (issue 14 item 5): `--help`, `COMMAND --help` for every command, a
 mistyped command and `validate` on a space whose protocol trains nothing import what they use
-when they run, never torch (nor pandas, Optuna or Ray). Each runs as `python -m dsf_search`
+when they run, never torch (nor numpy, pandas, Optuna or Ray). Each runs as `python -m dsf_search`
 does, in a fresh interpreter, which then reports the heavy packages it holds at exit.
 
 Also the lazy package exports this rests on: `from dsf_search.core import mix` is the function
@@ -21,7 +21,7 @@ import pytest
 from dsf_search.cli.commands import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("torch", "pandas", "optuna", "ray")
+HEAVY = ("torch", "numpy", "pandas", "optuna", "ray")
 MARK = "LOADED-AT-EXIT "
 # Runs dsf_search's __main__ like `python -m dsf_search ARGV`, then prints the heavy packages
 # the interpreter holds (sys.modules at exit) and the exit code.
@@ -89,7 +89,7 @@ def test_the_runner_sees_torch_when_a_command_loads_it() -> None:
     assert "torch" in heavy
 
 
-PACKAGES = ("dsf_search.core", "dsf_search.evaluate", "dsf_search.search")
+PACKAGES = ("dsf_search.core", "dsf_search.evaluate", "dsf_search.grammar", "dsf_search.search")
 
 
 @pytest.mark.parametrize("package", PACKAGES)
