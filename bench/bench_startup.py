@@ -10,7 +10,10 @@ scale, `python -c "import torch"`, which none of these commands pays (tests/arch
 test_fast_commands.py checks that they import no torch, numpy, pandas, Optuna or Ray). The runs
 use a bytecode cache, filled by an untimed first run of each, as an installed package does.
 
-    python bench/bench_startup.py [--repeats 7]
+    python bench/bench_startup.py [--repeats 7] [--root CHECKOUT] [--only LABEL ...]
+
+--root times another checkout of the project (e.g. an older commit, for a before/after) with
+this script; --only keeps the rows whose label contains one of the given strings.
 """
 
 from __future__ import annotations
@@ -62,9 +65,13 @@ def _time(argv: list[str], expect: int) -> tuple[float, float]:
 
 
 def main() -> None:
+    global ROOT  # --root: the checkout every run uses (cwd, PYTHONPATH, its evaluators/)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to time (default: this one)")
+    parser.add_argument("--only", nargs="+", metavar="LABEL", help="only the rows whose label contains one of these")
     args = parser.parse_args()
+    ROOT = args.root.resolve()
     sys.path.insert(0, str(ROOT))
     from dsf_search.cli.commands import COMMANDS
 
@@ -74,6 +81,8 @@ def main() -> None:
         cases: list[tuple[str, list[str], int]] = [("--help", ["--help"], 0), ("a typo (vaildate)", ["vaildate", "x"], 2)]
         cases += [(f"{name} --help", [name, "--help"], 0) for name in COMMANDS]
         cases.append(("validate (no training)", ["validate", str(space)], 0))
+        if args.only:
+            cases = [case for case in cases if any(word in case[0] for word in args.only)]
         ENV.update(_environment(Path(tmp) / "pycache"))
         for _, argv, code in cases:  # a first run of each writes the bytecode cache; not timed
             _time([sys.executable, "-m", "dsf_search", *argv], code)
@@ -88,7 +97,7 @@ def main() -> None:
             base.append(_time([sys.executable, "-c", "pass"], 0))
             runs[TORCH].append(_time([sys.executable, "-c", "import torch"], 0))
     wall, cpu = (statistics.median(t[i] for t in base) for i in (0, 1))
-    print(f"python {sys.version.split()[0]}; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}; "
+    print(f"{ROOT}: python {sys.version.split()[0]}; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}; "
           f"median of {args.repeats} runs each (bytecode cached). CPU = user + system seconds of the process, "
           f"which a busy machine inflates less than the wall time.")
     print(f"{'command':28s} {'wall s':>7s} {'x pass':>7s} {'own s':>7s}   {'CPU s':>7s} {'x pass':>7s} {'own s':>7s}")
