@@ -7,6 +7,7 @@ count and write the same widths without building anything (so they never import 
 from __future__ import annotations
 
 from dsf_search.core.gates import GATES, GateShape
+from dsf_search.core.injections import INJECTIONS
 from dsf_search.core.low_rank import LOW_RANKS
 from dsf_search.core.mix_options import DIAGONAL, GATED
 from dsf_search.core.spec import MixerSpec
@@ -21,12 +22,12 @@ def gate_shape(spec: MixerSpec, d_model: int) -> GateShape:
     d_delta = Wiring.delta_features(d_model) if wiring.delta_rank == "low" else d_in
     # with a rotation a diagonal gate has one magnitude per state pair
     n = spec.state_size // 2 if spec.rotation != "none" and spec.transition in DIAGONAL else spec.state_size
-    return GateShape(spec.heads, n, spec.transition in DIAGONAL, spec.selective, d_in, d_delta)
+    return GateShape(spec.heads, n, spec.transition in DIAGONAL, spec.selective, d_in, d_delta, spec.head_dim)
 
 
 def uses_delta(spec: MixerSpec) -> bool:
-    """Whether the mixer computes Mamba's Delta_t (the mamba gate or the delta injection)."""
-    return (spec.transition in GATED and GATES[spec.gate].owns_delta) or spec.injection == "delta"
+    """Whether the mixer computes Mamba's Delta_t (the mamba gate or an injection that reads it)."""
+    return (spec.transition in GATED and GATES[spec.gate].owns_delta) or INJECTIONS[spec.injection].reads_delta
 
 
 def factor_names(spec: MixerSpec) -> list[tuple[str, str]]:
