@@ -8,7 +8,7 @@ import torch
 
 from dsf_search.core import mix
 from dsf_search.core.forms.inputs import HOUSEHOLDER, prepare
-from dsf_search.core.mix import choose_form
+from dsf_search.core.mixing import choose_form
 from tests.core.mix_cases import all_combinations, make_case
 from tests.core.test_mix_forms import assert_forms_agree
 

@@ -10,18 +10,18 @@ from dataclasses import dataclass, fields, replace
 
 import torch
 
+from dsf_search.core.mix_options import (
+    DECAY_PLACEMENTS,
+    DIAGONAL,
+    GATED,
+    HOUSEHOLDER,
+    NORMALIZATIONS,
+    READOUTS,
+    ROTATABLE,
+    TRANSITIONS,
+)
 from dsf_search.core.transitions import TRANSITIONS as _REGISTRY
 
-READOUTS = ("linear", "exp")
-NORMALIZATIONS = ("none", "sum", "maxabs", "learned")
-# The transition structures and their groups, from the registry (core/transitions.py).
-TRANSITIONS = _REGISTRY.names()
-GATED = {t.name for t in _REGISTRY if t.gated}
-DIAGONAL = {t.name for t in _REGISTRY if t.diagonal}
-HOUSEHOLDER = {t.name for t in _REGISTRY if t.householder}
-# Transitions that accept a rotation theta (every one whose gate commutes with it).
-ROTATABLE = {t.name for t in _REGISTRY if t.rotatable}
-DECAY_PLACEMENTS = ("inside", "outside")
 # Low-precision inputs are computed in float32 by every form except the GPU kernels of 'fla'
 # (CPU kernels such as the triangular solve have no half-precision versions).
 LOW_PRECISION = (torch.float16, torch.bfloat16)
