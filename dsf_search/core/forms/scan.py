@@ -66,16 +66,21 @@ class _Scan(torch.autograd.Function):
         # second exp per step there)
         values = torch.empty_like(gate) if keep and log_space else None
         y = q.new_empty(w.shape)
+        # per-step views made once (indexing inside the loop costs more than the small ops)
+        q_t, k_t, w_t, y_t = q[..., None].unbind(0), k[..., None].unbind(0), w[..., None, :].unbind(0), y.unbind(0)
+        slots = states.unbind(0) if keep else (None,) * T
+        gates = () if gate is None else gate.unbind(0)
+        kept = values.unbind(0) if values is not None else (None,) * T
         s = s0
         for t in range(T):
             # S_t = k_t w_t^T + a_t o S_{t-1}, built in place in its slot (or a fresh slice)
-            x = torch.mul(k[t][..., None], w[t][..., None, :], out=states[t] if keep else None)
+            x = torch.mul(k_t[t], w_t[t], out=slots[t])
             if gate is None:
                 s = x.add_(s)
             else:
-                a = torch.exp(gate[t], out=values[t] if keep else None) if log_space else gate[t]
+                a = torch.exp(gates[t], out=kept[t]) if log_space else gates[t]
                 s = x.addcmul_(a[..., None], s)
-            torch.sum(q[t][..., None] * s, dim=-2, out=y[t])
+            torch.sum(q_t[t] * s, dim=-2, out=y_t[t])
         y.mul_(scale)
         ctx.log_space, ctx.scale = log_space, scale
         if keep:
@@ -96,28 +101,30 @@ class _Scan(torch.autograd.Function):
         # G_{T+1} carries the gradient of the returned final state; a_{T+1} = 1 for it
         G = ds_final
         a_next = None
+        q_t, k_t, w_t, dy_t = q[..., None].unbind(0), k[..., None].unbind(0), w[..., None, :].unbind(0), dy[..., None, :].unbind(0)
+        S = (s0, *states.unbind(0))  # S[t + 1] is S_t
+        a_t = (None,) * T if values is None else values[..., None].unbind(0)
+        g_q, g_k, g_w, g_a = ((None,) * T if g is None else g.unbind(0) for g in (grad_q, grad_k, grad_w, grad_gate))
         for t in range(T - 1, -1, -1):
-            direct = q[t][..., None] * dy[t][..., None, :]
-            G = direct.add_(G) if a_next is None else direct.addcmul_(a_next[..., None], G)
+            direct = q_t[t] * dy_t[t]
+            G = direct.add_(G) if a_next is None else direct.addcmul_(a_next, G)
             if want_q:
-                _dot_last(states[t], dy[t][..., None, :], grad_q[t])
+                _dot_last(S[t + 1], dy_t[t], g_q[t])
             if want_k:
-                _dot_last(G, w[t][..., None, :], grad_k[t])
+                _dot_last(G, w_t[t], g_k[t])
             if want_w:
-                torch.sum(G * k[t][..., None], dim=-2, out=grad_w[t])
+                torch.sum(G * k_t[t], dim=-2, out=g_w[t])
             if values is None:
                 continue
-            a = values[t]
             if want_gate:
-                prev = states[t - 1] if t > 0 else s0
-                ga = _dot_last(G, prev, torch.empty(G.shape[:-1], dtype=G.dtype, device=G.device))
+                ga = _dot_last(G, S[t], torch.empty(G.shape[:-1], dtype=G.dtype, device=G.device))
                 if values.shape[-1] == 1:
                     ga = ga.sum(dim=-1, keepdim=True)
-                torch.mul(ga, a, out=grad_gate[t]) if ctx.log_space else grad_gate[t].copy_(ga)
-            a_next = a
+                torch.mul(ga, a_t[t][..., 0], out=g_a[t]) if ctx.log_space else g_a[t].copy_(ga)
+            a_next = a_t[t]
         grad_s0 = None
         if want_s0:
-            grad_s0 = G if a_next is None else a_next[..., None] * G
+            grad_s0 = G if a_next is None else a_next * G
         return grad_gate, None, grad_q, grad_k, grad_w, grad_s0, None
 
 
