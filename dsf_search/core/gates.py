@@ -127,8 +127,8 @@ class MambaGate(Gate):
 
     def log_a(self, m, x, x_delta):
         delta = F.softplus(m.dt(x_delta))
-        A = m.A_log.exp()
-        return (-(delta[..., None] * A) if A.dim() == 2 else -(delta * A)), delta
+        neg_A = -m.A_log.exp()  # negated before the broadcast: one pass over [B, T, H, n]
+        return (delta[..., None] * neg_A if neg_A.dim() == 2 else delta * neg_A), delta
 
 
 @GATES.register
