@@ -197,10 +197,19 @@ def measure_short(chunk_size: int, reps: int) -> dict:
     return out
 
 
+def _timed_both(step: Callable[[], None]) -> tuple[float, float]:
+    """Wall-clock and CPU time (time.process_time) of one run."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    step()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def measure_frontier(T: int, chunk_size: int, reps: int) -> dict:
     """Child process: for the frontier families, chunked and recurrent timed alternately
-    (recurrent, ~seconds per run at T=4096, once per round), and chunked with 2 Householder
-    factors per token against 1, alternately; medians over the rounds."""
+    (recurrent, ~seconds per run at T=4096, once per round after 3 chunked runs), and chunked
+    with 2 Householder factors per token against 1, alternately; medians over the rounds, of the
+    wall-clock time and of the process's CPU time (which time-slicing with other processes on a
+    shared machine does not inflate; cache and memory contention still do)."""
     out = {}
     pairs = [(family, ("chunked", "recurrent"), family) for family in ("dplr", "rotation_diagonal", "rotation_scalar")]
     pairs.append(("householder_scalar", ("chunked", "chunked"), "householder_scalar_x2"))
@@ -209,11 +218,13 @@ def measure_frontier(T: int, chunk_size: int, reps: int) -> dict:
         steps[0]()
         if forms[1] == "chunked":
             steps[1]()
-        times: list[list[float]] = [[], []]
+        times: list[list[tuple[float, float]]] = [[], []]
         for _ in range(reps if forms[1] == "chunked" else 2):
             for i, step in enumerate(steps):
-                times[i].append(_timed(step))
-        out[f"{family} {forms[0]} | {other} {forms[1]}"] = [statistics.median(t) for t in times]
+                for _ in range(3 if forms[1] == "recurrent" and i == 0 else 1):
+                    times[i].append(_timed_both(step))
+        out[f"{family} {forms[0]} | {other} {forms[1]}"] = [
+            [statistics.median(w for w, _ in t) for t in times], [statistics.median(c for _, c in t) for t in times]]
     return out
 
 
@@ -305,8 +316,9 @@ def main() -> None:
     if args.frontier:
         print(f"load average at start (1, 5, 15 min): {os.getloadavg()}; {args.threads} threads")
         for T in args.T:
-            for key, (first, second) in _run_child(["frontier", str(T)], args).items():
-                print(f"  T={T}: {key}: {first * 1e3:.1f} ms vs {second * 1e3:.1f} ms, ratio {second / first:.2f}")
+            for key, ((first, second), (cpu_first, cpu_second)) in _run_child(["frontier", str(T)], args).items():
+                print(f"  T={T}: {key}: {first * 1e3:.1f} ms vs {second * 1e3:.1f} ms, ratio {second / first:.2f}; "
+                      f"CPU time {cpu_first * 1e3:.1f} ms vs {cpu_second * 1e3:.1f} ms, ratio {cpu_second / cpu_first:.2f}")
         print(f"load average at end (1, 5, 15 min): {os.getloadavg()}; total wall time {time.time() - started:.0f} s")
         return
     print(f"machine: {os.cpu_count()}-core CPU, {_cpu_model()}; torch {torch.__version__}; {args.threads} threads")

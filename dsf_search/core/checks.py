@@ -78,7 +78,8 @@ def _gate_tied(m: MixerSpec) -> bool:
     """Whether b_t (or k_t) vanishes as a_t -> 1, bounding the state without eta_i."""
     if INJECTIONS[m.injection].gate_tied or m.key == "gate":
         return True
-    return m.injection == "delta" and m.transition in GATED and GATES[m.gate].owns_delta
+    # b_t = Delta_t (split over two taps or not) with the mamba gate a_t = exp(-Delta_t A)
+    return INJECTIONS[m.injection].reads_delta and m.transition in GATED and GATES[m.gate].owns_delta
 
 
 def _layer_findings(spec: ModelSpec, i: int, length: int, position_before: bool) -> list[Finding]:

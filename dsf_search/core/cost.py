@@ -3,7 +3,7 @@
 * params: exact parameter count of `SequenceModel(spec)` (tests compare with the module).
 * state_bytes(T): memory of the inference state of one sequence after T tokens: the matrix
   state H n d_v (+ H n normalizer) per linear-readout layer, the KV cache T H (n + d_v) per
-  exp-readout layer, plus the conv tails.
+  exp-readout layer, plus the conv tails and a two-tap injection's last k and v (H (n + d_v)).
 * flops_per_token(T): forward FLOPs per token (a multiply-add counts 2) when generating at
   context length T with the recurrent/KV-cache step: projections, mixing, channel mixer, head.
   For exp readouts the step attends to T cached keys (evolved by A_t unless A_t = I).
@@ -128,6 +128,8 @@ def mixer_state_elements(m: MixerSpec, T: int) -> int:
     H, n, dv = m.heads, m.state_size, m.head_dim
     if m.readout == "linear":
         state = H * n * dv + (H * n if m.normalization in ("sum", "maxabs") else 0)
+        # a two-tap injection keeps the last token's k and v for the next step
+        state += H * (n + dv) if INJECTIONS[m.injection].taps == 2 else 0
     else:
         # the KV cache; decay outside the readout also keeps one log decay per cached token
         state = T * H * (n + dv + (1 if m.decay_placement == "outside" and m.transition == "scalar" else 0))
@@ -150,12 +152,19 @@ def mixer_flops_per_token(m: MixerSpec, d: int, T: int) -> int:
     f += 2 * d * H * dv if m.output_gate != "none" else 0
     gate_size = H * gate_shape(m, d).state_size if m.transition in DIAGONAL else H
     f += _frontier_flops(m, d_in)
+    injection = INJECTIONS[m.injection]
     gate_inputs = (m.transition in GATED and GATES[m.gate].learned) + (m.transition in HOUSEHOLDER) \
-        + INJECTIONS[m.injection].reads_input + (m.normalization == "learned")
+        + (injection.reads_input and not injection.per_value) + (m.normalization == "learned")
     f += 2 * d_in * gate_size * gate_inputs if m.selective else 0
+    if injection.per_value:
+        # its projection (one output per value channel) and the scaling of v
+        f += (2 * d_in * H * dv if m.selective else 0) + H * dv
+    if injection.taps == 2:
+        # lambda_t's projection (one per head); the second tap's outer product + add is below
+        f += 2 * d_in * H if m.selective else 0
     if m.readout == "linear":
         cols = dv + (1 if m.normalization in ("sum", "maxabs") else 0)
-        per_head = 2 * n * cols  # injection outer product + add
+        per_head = 2 * n * cols * injection.taps  # injection outer product + add (per tap)
         per_head += TRANSITIONS[m.transition].update_flops(n, cols)
         per_head += 2 * n * cols  # readout
         return f + H * per_head

@@ -26,6 +26,11 @@ factors per token (DeltaProduct) and the decay placement (DESIGN.md section 3.1,
   the last sub-steps. The extra keys and values come from the mixer's input projection (and its
   convolution) like k and v.
 * decay_placement: passed to `mix` ('outside': the Forgetting Transformer's placement).
+* an injection with two taps (Mamba-3's trapezoidal step, core/injections.py),
+      h_t = A_t (h_{t-1} + b'_t k_{t-1} v_{t-1}^T) + b_t k_t v_t^T,
+  is computed exactly as two sub-steps per token through `mix` (`two_taps`): (t, 1) with A = I
+  writes the previous token's k_{t-1} v_{t-1}^T scaled by b'_t, (t, 2) applies A_t (gate,
+  rotation) and writes k_t v_t^T scaled by b_t; the query reads after (t, 2).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from dsf_search.core.injections import INJECTIONS
 from dsf_search.core.low_rank import LOW_RANKS
 from dsf_search.core.spec import MixerSpec
 
@@ -63,14 +69,16 @@ class FrontierInputs(nn.Module):
     """Parameters and tensors of the frontier axes of one mixer (see the module docstring).
 
     Parameter names: theta_in (rotation angles), erase_beta_in (beta of 'dplr', or RWKV-7's
-    alpha [H, n]), removal_scale (xi) and key_mix (c) of low_rank 'rwkv7', erase_scale (d) of
-    low_rank 'comba', factor_beta_in (beta
-    of the factors 2..m).
+    alpha / Gated DeltaNet-2's erase gate [H, n]), removal_scale (xi) and key_mix (c) of
+    low_rank 'rwkv7', erase_scale (d) of low_rank 'comba', factor_beta_in (beta of the factors
+    2..m).
     """
 
     def __init__(self, spec: MixerSpec, d_model: int, gate_input: Callable[..., nn.Module]):
         super().__init__()
         self.spec = spec
+        # the delta-rule injection b_t = beta_t takes dplr's per-head rate (set in `extend`)
+        self.rate_injection = spec.transition == "dplr" and INJECTIONS[spec.injection].needs_householder
         H, n = spec.heads, spec.state_size
         self.signed = spec.eigenvalues == "signed"
         if spec.rotation == "learned":
@@ -121,6 +129,13 @@ class FrontierInputs(nn.Module):
             beta = torch.sigmoid(self.erase_beta_in(u)) * (2.0 if self.signed else 1.0)
             kwargs["u"] = beta[..., None] * k
             kwargs["w"] = kwargs["log_a"].exp() * torch.sigmoid(self.erase_scale)[:, None] * k
+            if self.rate_injection:
+                kwargs["b"] = beta
+        elif spec.transition == "dplr" and spec.low_rank == "gated_deltanet2":
+            k = F.normalize(k, dim=-1)
+            erase = torch.sigmoid(self.erase_beta_in(u)) * (2.0 if self.signed else 1.0)  # [B, T, H, n]
+            kwargs["u"] = k
+            kwargs["w"] = kwargs["log_a"].exp() * erase * k
         elif spec.transition == "dplr":
             k = F.normalize(k, dim=-1)
             p = F.normalize(make_key("p"), dim=-1)
@@ -128,6 +143,8 @@ class FrontierInputs(nn.Module):
             root = (0.5 * kwargs["log_a"]).exp()
             kwargs["u"] = beta[..., None] * root * p
             kwargs["w"] = root * k.abs() * (1.0 - 2.0 * (p < 0).to(p.dtype))
+            if self.rate_injection:
+                kwargs["b"] = beta
         if spec.householder_factors > 1:
             beta = torch.sigmoid(self.factor_beta_in(u)) * (2.0 if self.signed else 1.0)
             keys = [F.normalize(make_key(k_name), dim=-1) for k_name, _ in factor_names(spec)]
@@ -178,3 +195,34 @@ def substeps(
 def token_outputs(y: torch.Tensor, m: int) -> torch.Tensor:
     """Outputs of the last sub-step of each token: [B, T m, H, d_v] -> [B, T, H, d_v]."""
     return y if m == 1 else y.unflatten(1, (-1, m))[:, :, -1]
+
+
+def two_taps(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, kwargs: dict[str, Any],
+    previous: tuple[torch.Tensor, torch.Tensor] | None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, Any], int]:
+    """Interleave a two-tap injection into 2 sub-steps per token for `mix`.
+
+    kwargs["previous_tap"] [B, T, H] is b'_t, the scale of k_{t-1} v_{t-1}^T at step t; previous
+    is (k, v) of the token before this chunk ([B, 1, H, n], [B, 1, H, d_v]; None: the start of
+    the sequence, zeros). Returns q, k, v [B, 2T, H, .], the arguments of `mix` over the
+    sub-steps and 2: sub-step (t, 1) carries k_{t-1}, v_{t-1}, b'_t with a = 1, theta = 0 and
+    q = 0; sub-step (t, 2) carries the token's own k_t, v_t, b_t, gate, angles and q_t.
+    """
+    out = dict(kwargs)
+    b_prev = out.pop("previous_tap")
+    k_before, v_before = previous if previous is not None else (torch.zeros_like(k[:, :1]), torch.zeros_like(v[:, :1]))
+    k_prev = torch.cat([k_before.expand_as(k[:, :1]), k[:, :-1]], dim=1)
+    v_prev = torch.cat([v_before, v[:, :-1]], dim=1)
+
+    def interleave(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        return torch.stack([first, second], dim=2).flatten(1, 2)
+
+    b = kwargs.get("b")
+    out["b"] = interleave(b_prev, torch.ones_like(b_prev) if b is None else b)
+    for name, identity in (("log_a", 0.0), ("a", 1.0), ("theta", 0.0)):
+        if kwargs.get(name) is not None:
+            out[name] = interleave(torch.full_like(kwargs[name], identity), kwargs[name])
+    if kwargs.get("eta") is not None:
+        out["eta"] = interleave(kwargs["eta"], kwargs["eta"])
+    return interleave(torch.zeros_like(q), q), interleave(k_prev, k), interleave(v_prev, v), out, 2

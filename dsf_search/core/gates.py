@@ -74,7 +74,8 @@ class GateShape:
     """What a gate is built for: H heads, state size n, whether the gate is per channel
     (diagonal: shape (H, n)) or per head ((H,)), whether it reads the input (selective), the
     width of its source (`d_in`) and of the Delta source (`d_delta`, the low-rank width when
-    the wiring projects Delta through a bottleneck)."""
+    the wiring projects Delta through a bottleneck), and the value width d_v of a head
+    (`head_dim`, for options with one value per value channel)."""
 
     heads: int
     state_size: int
@@ -82,6 +83,7 @@ class GateShape:
     selective: bool
     d_in: int
     d_delta: int
+    head_dim: int
 
     @property
     def shape(self) -> tuple[int, ...]:

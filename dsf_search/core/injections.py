@@ -2,9 +2,15 @@
 
 Each `Injection` knows its parameters (`build` / `params`), what it needs from the transition
 (`needs_gate`: a_t; `needs_householder`: beta_t), whether it reads the input (`reads_input`,
-a selectivity source for the checks) and whether it vanishes as a_t -> 1 (`gate_tied`, which
-bounds the state without a normalizer, P6). `value` gives b_t [B, T, H], or [B, T, H, n] when
-it depends on a diagonal gate (the mixer then folds it into k).
+a selectivity source for the checks) and Mamba's Delta_t (`reads_delta`), and whether it
+vanishes as a_t -> 1 (`gate_tied`, which bounds the state without a normalizer, P6). `value`
+gives b_t [B, T, H], or [B, T, H, n] when it depends on a diagonal gate (the mixer then folds it
+into k), or [B, T, H, d_v] for an injection with one scale per value channel (`per_value`; the
+mixer folds it into v).
+An injection with two taps (`taps` = 2) also writes the previous token's k_{t-1} v_{t-1}^T at
+step t: `value` then gives [B, T, H, 2], the scales of the previous and of the current token, and
+the mixer computes h_t = A_t (h_{t-1} + b'_t k_{t-1} v_{t-1}^T) + b_t k_t v_t^T as two sub-steps
+per token through `mix` (core/frontier.py), carrying k_{t-1}, v_{t-1} in its decoding state.
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ class Injection(Option):
     needs_householder: bool = False
     reads_input: bool = False
     gate_tied: bool = False
+    per_value: bool = False
+    taps: int = 1
+    reads_delta: bool = False
 
     def build(self, m: nn.Module, s: GateShape, gate_owns_delta: bool) -> None:
         """Register the parameters of b_t on the mixer m (none by default)."""
@@ -95,6 +104,7 @@ class DeltaInjection(Injection):
     name: str = "delta"
     doc: str = "b_t = Delta_t = softplus(w^T x_t + b) (Mamba's discretization step; the mamba gate's own)"
     reads_input: bool = True
+    reads_delta: bool = True
 
     def build(self, m, s, gate_owns_delta):
         if not gate_owns_delta:
@@ -158,9 +168,49 @@ class ExpClampedInjection(SigmoidInjection):
 @dataclass(frozen=True)
 class BetaInjection(Injection):
     name: str = "beta"
-    doc: str = "b_t = beta_t (the delta rule)"
+    doc: str = "b_t = beta_t (the delta rule; with dplr the per-head rate of u_t, core/frontier.py)"
     needs_householder: bool = True
     gate_tied: bool = True
 
     def value(self, m, x, x_delta, a, delta, beta, n):
         return beta
+
+
+@INJECTIONS.register
+@dataclass(frozen=True)
+class SigmoidValueInjection(Injection):
+    name: str = "sigmoid_value"
+    doc: str = ("b_t = sigmoid(W x_t + c) per value channel [H, d_v]: the injection k_t (b_t o v_t)^T "
+                "(Gated DeltaNet-2's write gate), folded into v (a skip D v then reads the gated value)")
+    reads_input: bool = True
+    per_value: bool = True
+
+    def build(self, m, s, gate_owns_delta):
+        m.b_in = GateInput(s.d_in, (s.heads, s.head_dim), s.selective)
+
+    def params(self, s, gate_owns_delta):
+        return gate_input_params(s.d_in, s.heads * s.head_dim, s.selective)
+
+    def value(self, m, x, x_delta, a, delta, beta, n):
+        return torch.sigmoid(m.b_in(x))
+
+
+@INJECTIONS.register
+@dataclass(frozen=True)
+class TrapezoidalInjection(DeltaInjection):
+    name: str = "trapezoidal"
+    doc: str = ("Mamba-3's exponential-trapezoidal step: h_t = A_t (h_{t-1} + (1 - lambda_t) Delta_t "
+                "k_{t-1} v_{t-1}^T) + lambda_t Delta_t k_t v_t^T, lambda_t = sigmoid(w^T x_t + c) per head (two taps)")
+    taps: int = 2
+
+    def build(self, m, s, gate_owns_delta):
+        super().build(m, s, gate_owns_delta)
+        m.lam_in = GateInput(s.d_in, (s.heads,), s.selective)
+
+    def params(self, s, gate_owns_delta):
+        return super().params(s, gate_owns_delta) + gate_input_params(s.d_in, s.heads, s.selective)
+
+    def value(self, m, x, x_delta, a, delta, beta, n):
+        delta = super().value(m, x, x_delta, a, delta, beta, n)
+        lam = torch.sigmoid(m.lam_in(x))
+        return torch.stack([(1.0 - lam) * delta, lam * delta], dim=-1)

@@ -19,6 +19,12 @@ the spectral radius of A_t stays <= 1:
   closed-loop correction), beta in [0, 1] or [0, 2] ('signed'). The factor's eigenvalues are 1
   and 1 - beta sigmoid(d) in (-1, 1], and A_t is similar to
   sqrt(D)(I - beta sigmoid(d) k_hat k_hat^T) sqrt(D): real eigenvalues in [-max a, max a].
+* gated_deltanet2: Gated DeltaNet-2's erase (Hatamizadeh, Choi, Kautz 2026): a channel-wise
+  erase gate e_t = sigmoid(.) in (0, 1)^n on the key axis, A_t = (I - k_hat (e_t o k_hat)^T)
+  diag(a_t), i.e. u = k_hat, w = a o e o k_hat; e in (0, 2)^n when 'signed'. With E = diag(e),
+  E^(1/2) A_t E^(-1/2) = (I - r r^T) diag(a_t), r = sqrt(e) o k_hat, |r|^2 <= max e; that is
+  similar to sqrt(D)(I - r r^T) sqrt(D): real eigenvalues in [-max a, max a] (in [0, max a]
+  for e <= 1). Its write gate is the injection 'sigmoid_value'.
 """
 
 from __future__ import annotations
@@ -54,3 +60,7 @@ LOW_RANKS.register(LowRank(
 LOW_RANKS.register(LowRank(
     "comba", "Comba: u = beta k_hat, w = a o sigmoid(d) k_hat (erase scaled per head); eigenvalues in [-max a, max a]",
     own_direction=False, head_params=1))
+LOW_RANKS.register(LowRank(
+    "gated_deltanet2", "Gated DeltaNet-2: u = k_hat, w = a o e o k_hat, e = sigmoid(.) per key channel (the erase gate); "
+    "eigenvalues in [-max a, max a]",
+    own_direction=False, per_channel_rate=True))

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER
 from dsf_search.core.gates import GATES, GateInput, GateShape
 from dsf_search.core.injections import INJECTIONS
-from dsf_search.core.frontier import FrontierInputs, extra_widths, substeps, token_outputs
+from dsf_search.core.frontier import FrontierInputs, extra_widths, substeps, token_outputs, two_taps
 from dsf_search.core.layers import HeadwiseLinear, activation, feature_map, rotary
 from dsf_search.core.mix import coefficients, mix
 from dsf_search.core.spec import MixerSpec
@@ -38,11 +38,13 @@ LAYER_NORM_EPS = 1e-5  # xLSTM's (and PyTorch's) LayerNorm epsilon
 
 @dataclass
 class MixerState:
-    """Decoding state of one mixer: the state of `mix`, the conv tail, the position offset."""
+    """Decoding state of one mixer: the state of `mix`, the conv tail, the position offset, and
+    for a two-tap injection the last token's (k [B, 1, H, n], v [B, 1, H, d_v])."""
 
     mix: Any
     conv: torch.Tensor | None
     offset: int
+    previous: tuple[torch.Tensor, torch.Tensor] | None = None
 
 
 def gate_shape(spec: MixerSpec, d_model: int) -> GateShape:
@@ -53,12 +55,12 @@ def gate_shape(spec: MixerSpec, d_model: int) -> GateShape:
     d_delta = Wiring.delta_features(d_model) if wiring.delta_rank == "low" else d_in
     # with a rotation a diagonal gate has one magnitude per state pair
     n = spec.state_size // 2 if spec.rotation != "none" and spec.transition in DIAGONAL else spec.state_size
-    return GateShape(spec.heads, n, spec.transition in DIAGONAL, spec.selective, d_in, d_delta)
+    return GateShape(spec.heads, n, spec.transition in DIAGONAL, spec.selective, d_in, d_delta, spec.head_dim)
 
 
 def uses_delta(spec: MixerSpec) -> bool:
-    """Whether the mixer computes Mamba's Delta_t (the mamba gate or the delta injection)."""
-    return (spec.transition in GATED and GATES[spec.gate].owns_delta) or spec.injection == "delta"
+    """Whether the mixer computes Mamba's Delta_t (the mamba gate or an injection that reads it)."""
+    return (spec.transition in GATED and GATES[spec.gate].owns_delta) or INJECTIONS[spec.injection].reads_delta
 
 
 def projection_widths(spec: MixerSpec, d_model: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
@@ -214,10 +216,14 @@ class DSFMixer(nn.Module):
             q, k = rotary(q, offset), rotary(k, offset)
 
         b = self.injection.value(self, src, src_delta, a, delta, kwargs.get("beta"), n)
+        if self.injection.taps == 2:
+            kwargs["previous_tap"], b = b.unbind(dim=-1)  # b'_t (of k_{t-1} v_{t-1}^T), b_t (frontier.two_taps)
         if self.wiring.reset_first and offset == 0:
             b = u.new_ones(B, T, H) if b is None else b
             b = torch.cat([torch.ones_like(b[:, :1]), b[:, 1:]], dim=1)
-        if b is not None and b.dim() == 4:
+        if b is not None and self.injection.per_value:
+            v, b = v * b, None  # one scale per value channel: k_t (b_t o v_t)^T
+        elif b is not None and b.dim() == 4:
             k, b = k * b, None
         if spec.normalization == "learned":
             kwargs["eta"] = self._eta(src)
@@ -240,7 +246,13 @@ class DSFMixer(nn.Module):
         if self.spec.householder_factors > 1:
             raise NotImplementedError("coefficients: a mixer with several Householder factors per token mixes "
                                       "T m sub-step values; its coefficient map is not a T x T matrix")
-        return coefficients(q, k, v, **kwargs)
+        if "previous_tap" not in kwargs:
+            return coefficients(q, k, v, **kwargs)
+        # two taps: rows of the token outputs (sub-steps (i, 2)); v_j enters at sub-steps (j, 2)
+        # and (j + 1, 1), columns 2j + 1 and 2j + 2
+        q2, k2, v2, kwargs2, _ = two_taps(q, k, v, kwargs, None)
+        rows = coefficients(q2, k2, v2, **kwargs2)[..., 1::2, :]
+        return rows[..., 1::2] + F.pad(rows[..., 2::2], (0, 1))
 
     def _norm(self, y: torch.Tensor) -> torch.Tensor:
         """RMS norm (or mean-centred layer norm) of y [B, T, H, d_v] per head or over the full
@@ -261,6 +273,10 @@ class DSFMixer(nn.Module):
         H, dv = spec.heads, spec.head_dim
         q, k, v, kwargs, conv_tail, offset, branch = self._mix_inputs(u, state)
         q_mix, k_mix, v_mix, kwargs, m = substeps(q, k, v, kwargs, spec.injection)
+        taps = "previous_tap" in kwargs
+        if taps:
+            previous = None if state is None else state.previous
+            q_mix, k_mix, v_mix, kwargs, m = two_taps(q, k, v, kwargs, previous)
         out = mix(q_mix, k_mix, v_mix, form=self.form, initial_state=None if state is None else state.mix,
                   return_state=return_state, **kwargs)
         y, mix_state = out if return_state else (out, None)
@@ -278,7 +294,8 @@ class DSFMixer(nn.Module):
             y = y * gate
         y = self.out_proj(y.reshape(B, T, H * dv))
         if return_state:
-            return y, MixerState(mix=mix_state, conv=conv_tail, offset=offset + T)
+            previous = (k[:, -1:].contiguous(), v[:, -1:].contiguous()) if taps else None
+            return y, MixerState(mix=mix_state, conv=conv_tail, offset=offset + T, previous=previous)
         return y
 
     def _eta(self, x: torch.Tensor) -> torch.Tensor:

@@ -167,10 +167,18 @@ class MixerSpec:
             raise ValueError(f"{owner}.gate: {self.gate!r} is a per-head decay (RetNet); use it with a scalar transition, not {self.transition!r}")
         if injection.needs_gate and not gated:
             raise ValueError(f"{owner}.injection: {self.injection!r} needs a gated transition (a_t), not {self.transition!r}")
-        if injection.needs_householder and self.transition not in HOUSEHOLDER:
-            raise ValueError(f"{owner}.injection: {self.injection!r} (b_t = beta_t, the delta rule) needs a Householder transition, not {self.transition!r}")
+        tied_rate = self.transition == "dplr" and not LOW_RANKS[self.low_rank].per_channel_rate
+        if injection.needs_householder and self.transition not in HOUSEHOLDER and not tied_rate:
+            raise ValueError(f"{owner}.injection: {self.injection!r} (b_t = beta_t, the delta rule) needs a Householder transition "
+                             f"or dplr with a per-head rate (low_rank symmetric, comba), not {self.transition!r}"
+                             + (f" with low_rank {self.low_rank!r}" if self.transition == "dplr" else ""))
         if self.key == "gate" and self.transition != "diagonal":
             raise ValueError(f"{owner}.key: 'gate' (k_t = 1 - a_t, HGRN-2) needs transition 'diagonal', not {self.transition!r}")
+        if injection.taps == 2 and (self.transition in HOUSEHOLDER or self.transition == "dplr"):
+            raise ValueError(f"{owner}.injection: {self.injection!r} (two taps, k_{{t-1}} v_{{t-1}}^T written again at t) needs a "
+                             f"transition without a Householder or low-rank part (identity, scalar, diagonal), not {self.transition!r}")
+        if injection.taps == 2 and self.readout != "linear":
+            raise ValueError(f"{owner}.injection: {self.injection!r} (two taps) needs readout 'linear', not {self.readout!r}")
         wiring = WIRINGS[self.wiring]
         if wiring.qk == "headwise" and (self.qk_shared or self.state_size != self.head_dim or self.query != "input"
                                         or self.key != "input" or (self.heads * self.head_dim) % HEADWISE_BLOCK):
@@ -207,7 +215,7 @@ class MixerSpec:
                 raise ValueError(f"{owner}.householder_factors: several factors need a Householder transition, not {self.transition!r}")
             if self.readout != "linear":
                 raise ValueError(f"{owner}.householder_factors: several factors per token need readout 'linear'")
-            if INJECTION_OPTIONS[self.injection].needs_gate:
+            if INJECTION_OPTIONS[self.injection].needs_gate or INJECTION_OPTIONS[self.injection].per_value:
                 raise ValueError(f"{owner}.householder_factors: injection {self.injection!r} with several factors is not defined")
         if self.decay_placement == "outside":
             if self.transition != "scalar":
@@ -285,7 +293,7 @@ AXIS_DOCS: dict[str, str] = {
     "conv_size": "kernel of the short causal depthwise convolution on q, k, v (0 = off)",
     "gate": "parametrization of a_t: mamba exp(-softplus(.) exp(A_log)) | gla sigmoid^(1/16) | sigmoid | fixed (RetNet decays) | rglru a^(8 r_t) | reversed_sigmoid sigma(-x)^relu(alpha), alpha learned",
     "selective": "gates (a_t, beta_t, b_t, eta_t) depend on the input (LTV) or are learned constants (LTI)",
-    "injection": "b_t: one | inv_sqrt_n | sigmoid | delta (softplus Delta) | one_minus_a | sqrt_one_minus_a2 | exp (input gate) | beta (delta rule, b_t = beta_t)",
+    "injection": "b_t: one | inv_sqrt_n | sigmoid | delta (softplus Delta) | one_minus_a | sqrt_one_minus_a2 | exp (input gate) | beta (delta rule, b_t = beta_t) | sigmoid_value (one gate per value channel: k_t (b_t o v_t)^T) | trapezoidal (Mamba-3's two taps: b'_t k_(t-1) v_(t-1)^T + b_t k_t v_t^T)",
     "eta": "learned normalizer eta_t = f(w^T u_t + c): exp | softplus | sigmoid",
     "scale": "score scale c: one | inv_sqrt_n (1/sqrt(n))",
     "output_gate": "gate on the mixer output: none | silu | sigmoid | gelu | gelu_tanh (tanh-approximate gelu, Griffin)",

@@ -46,13 +46,14 @@ MIXER_AXES: dict[str, tuple[Any, ...] | None] = {
     "qk_norm": None, "conv_size": None,
     "gate": ("mamba", "gla", "sigmoid", "fixed", "rglru", "reversed_sigmoid", "kda"),
     "selective": None,
-    "injection": ("one", "inv_sqrt_n", "sigmoid", "delta", "one_minus_a", "sqrt_one_minus_a2", "exp", "exp_clamped", "beta"),
+    "injection": ("one", "inv_sqrt_n", "sigmoid", "delta", "one_minus_a", "sqrt_one_minus_a2", "exp", "exp_clamped", "beta", "sigmoid_value",
+                  "trapezoidal"),
     "eta": ("exp", "softplus", "sigmoid"),
     "scale": ("one", "inv_sqrt_n"),
     "output_gate": ("none", "silu", "sigmoid", "gelu", "gelu_tanh"),
     "output_norm": None, "skip": None, "wiring": None,
     "rotation": ("none", "learned"), "decay_placement": ("inside", "outside"), "householder_factors": None,
-    "low_rank": ("symmetric", "rwkv7", "comba"),
+    "low_rank": ("symmetric", "rwkv7", "comba", "gated_deltanet2"),
 }
 MODEL_AXES: dict[str, tuple[Any, ...] | None] = {
     "vocab_size": None, "d_model": None, "layers": None, "channel_mixer": ("none", "mlp", "swiglu"),
@@ -119,6 +120,8 @@ def _rule(spec: MixerSpec) -> list[str]:
                       "  and the write key k_t o (1 + (alpha_t - 1) o c) (xi, c learned per channel)."],
             "comba": ["  Comba: u_t = beta_t k_t, w_t = a_t o sigmoid(d) k_t (k_t unit, d learned per head), beta_t in "
                       f"{'[0, 2]' if spec.eigenvalues == 'signed' else '[0, 1]'}."],
+            "gated_deltanet2": ["  Gated DeltaNet-2: u_t = k_t, w_t = a_t o e_t o k_t (k_t unit), e_t = sigmoid(.) per key channel in "
+                                f"{'[0, 2]' if spec.eigenvalues == 'signed' else '[0, 1]'} (the erase gate)."],
         }[spec.low_rank]
     elif tr == "householder":
         A = "(I - beta_t k_t k_t^T)"
@@ -148,6 +151,12 @@ def _rule(spec: MixerSpec) -> list[str]:
             lines.append("    eta_t = max(sum_(j<=t) exp(c q_t^T x^(j)_t), 1)")
     if tr == "dplr":
         lines += low_rank
+    if spec.injection == "sigmoid_value":
+        lines.append("  b_t = sigmoid(.) per value channel: the injection is k_t (b_t o v_t)^T (the gate scales v).")
+    if spec.injection == "trapezoidal":
+        lines += ["  Two taps (Mamba-3's exponential-trapezoidal step): before A_t the previous token's k_(t-1) v_(t-1)^T",
+                  "  is written again, S_t = A_t (S_(t-1) + b'_t k_(t-1) v_(t-1)^T) + b_t k_t v_t^T,",
+                  "  b'_t = (1 - lambda_t) Delta_t, b_t = lambda_t Delta_t, lambda_t = sigmoid(.) per head."]
     if spec.rotation == "learned":
         lines.append("  R(theta_t) rotates each state pair (x_2p, x_2p+1) by theta_t,p: complex eigenvalues a e^(+-i theta).")
     if spec.decay_placement == "outside" and spec.transition == "scalar":
@@ -251,8 +260,12 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
         code.add(body, f"self.beta_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of beta_t")
     if spec.injection in ("sigmoid", "exp", "exp_clamped"):
         code.add(body, f"self.b_in = Gate({d_in}, ({H},), selective={sel})  # pre-activation of b_t")
-    if spec.injection == "delta" and not (gated and spec.gate == "mamba"):
+    if spec.injection == "sigmoid_value":
+        code.add(body, f"self.b_in = Gate({d_in}, ({H}, {dv}), selective={sel})  # pre-activation of the write gate")
+    if spec.injection in ("delta", "trapezoidal") and not (gated and spec.gate == "mamba"):
         code.add(body, f"self.dt = Gate({d_delta}, ({H},), selective={sel})  # Delta_t = softplus(.)")
+    if spec.injection == "trapezoidal":
+        code.add(body, f"self.lam_in = Gate({d_in}, ({H},), selective={sel})  # lambda_t of the trapezoidal step")
     if rotation or dplr or factors:
         code.add(body, "self.frontier = nn.Module()  # the frontier inputs, under dsf-search's parameter names")
     if rotation:
@@ -260,7 +273,9 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
     if factors:
         code.add(body, f"self.frontier.factor_beta_in = Gate({d_in}, ({len(factors)}, {H}), selective={sel})  "
                        "# pre-activations of the factors' beta_t,j")
-    if dplr and spec.low_rank == "rwkv7":
+    if dplr and spec.low_rank == "gated_deltanet2":
+        code.add(body, f"self.frontier.erase_beta_in = Gate({d_in}, ({H}, {n}), selective={sel})  # pre-activation of e_t")
+    elif dplr and spec.low_rank == "rwkv7":
         code.add(body, f"self.frontier.erase_beta_in = Gate({d_in}, ({H}, {n}), selective={sel})  # pre-activation of alpha_t",
                  f"self.frontier.removal_scale = nn.Parameter(torch.ones({H}, {n}))  # xi",
                  f"self.frontier.key_mix = nn.Parameter(torch.ones({H}, {n}))  # c")
@@ -372,9 +387,12 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
                f"# exp input gate, soft-capped at {EXP_GATE_CAP:g}",
         "exp_clamped": f"torch.exp(self.b_in(g).clamp_max({_lit(EXP_GATE_CAP)}))  # exp input gate, clamped at {EXP_GATE_CAP:g}",
         "delta": ("delta  # b_t = Delta_t" if gated and spec.gate == "mamba" else "F.softplus(self.dt(gd))  # b_t = Delta_t"),
-        "beta": "beta  # the delta rule: b_t = beta_t",
+        "beta": None if dplr else "beta  # the delta rule: b_t = beta_t",
         "one_minus_a": "1.0 - a  # b_t = 1 - a_t",
         "sqrt_one_minus_a2": "torch.sqrt((1.0 - a * a).clamp_min(0.0))  # b_t = sqrt(1 - a_t^2)",
+        "sigmoid_value": "torch.sigmoid(self.b_in(g))  # the write gate, one per value channel [B, T, H, d_v]",
+        "trapezoidal": ("delta" if gated and spec.gate == "mamba" else "F.softplus(self.dt(gd))")
+                       + "  # Delta_t, split into the two taps below",
     }[inj]
     code.add(2, "b = None  # b_t = 1" if b_expr is None else "b = " + b_expr)
     # with several factors the delta-rule injection takes every b from the betas (core/frontier.py's
@@ -385,6 +403,11 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
                  "    b = torch.cat([torch.ones_like(b[:, :1]), b[:, 1:]], dim=1)")
     if inj in ("one_minus_a", "sqrt_one_minus_a2") and diagonal:
         code.add(2, "k, b = k * b, None  # a per-channel injection folds into the key")
+    if inj == "sigmoid_value":
+        code.add(2, "v, b = v * b, None  # the injection k_t (b_t o v_t)^T: the gate folds into the value")
+    if inj == "trapezoidal":
+        code.add(2, "lam = torch.sigmoid(self.lam_in(g))",
+                 "b_prev, b = (1.0 - lam) * b, lam * b  # the scales of k_(t-1) v_(t-1)^T and of k_t v_t^T")
     erase_beta = "torch.sigmoid(self.frontier.erase_beta_in(g))" + (
         " * 2.0  # beta_t in [0, 2] (signed)" if spec.eigenvalues == "signed" else "  # beta_t in [0, 1]")
     if dplr and spec.low_rank == "rwkv7":
@@ -392,6 +415,11 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
                  "kappa = F.normalize(k * self.frontier.removal_scale, dim=-1)",
                  "du, dw = alpha * kappa, kappa  # u_t, w_t",
                  "k = k * (1.0 + (alpha - 1.0) * self.frontier.key_mix)  # the write key")
+    elif dplr and spec.low_rank == "gated_deltanet2":
+        code.add(2, "k = F.normalize(k, dim=-1)",
+                 "erase = torch.sigmoid(self.frontier.erase_beta_in(g))" + (" * 2.0  # e_t in [0, 2] (signed)" if spec.eigenvalues
+                                                                             == "signed" else "  # e_t in [0, 1], per key channel"),
+                 "du, dw = k, log_a.exp() * erase * k  # u_t = k_t, w_t = a_t o e_t o k_t")
     elif dplr and spec.low_rank == "comba":
         code.add(2, "k = F.normalize(k, dim=-1)", "erase = " + erase_beta,
                  "du = erase[..., None] * k  # u_t = beta_t k_t",
@@ -409,6 +437,8 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
                  "root = (0.5 * log_a).exp()  # sqrt(a_t)",
                  "du = erase[..., None] * root * p  # u_t",
                  "dw = root * k.abs() * (1.0 - 2.0 * (p < 0).to(p.dtype))  # w_t = sqrt(a_t) o |k_t| o sign(p_t)")
+    if dplr and inj == "beta":
+        code.add(2, "b = erase  # the delta rule: b_t = beta_t, the rate of u_t")
     if factors:
         for k_name, v_name in factors:
             if spec.key == "input":
@@ -432,6 +462,7 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
         code.add(2, "theta = self.frontier.theta_in(g)  # [B, T, H, n // 2]")
     parts = ["q", "k", "v"] + (["a"] if gated else []) + (["log_a"] if outside else []) + (["theta"] if rotation else []) \
         + (["du", "dw"] if dplr else []) + (["fk", "fv", "fbeta"] if factors else []) + (["beta"] if householder else []) + ["b"] \
+        + (["b_prev"] if inj == "trapezoidal" else []) \
         + (["eta"] if spec.normalization == "learned" else []) + (["branch"] if headwise else [])
     code.add(2, "return dict(" + ", ".join(f"{p}={p}" for p in parts) + "), conv", "")
 
@@ -482,6 +513,10 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
                  f"V = u.new_zeros(B, {H}, 0, {dv}) if state is None else state[\"V\"]")
         if outside:
             code.add(2, f"L = u.new_zeros(B, {H}, 0) if state is None else state[\"L\"]  # log prod_(t=j+1..i) a_t of each cached key")
+    taps = spec.injection == "trapezoidal"
+    if taps:
+        code.add(2, "b_prev = p[\"b_prev\"].transpose(1, 2)",
+                 f"k_prev, v_prev = (u.new_zeros(B, {H}, {n}), u.new_zeros(B, {H}, {dv})) if state is None else state[\"previous\"]")
     targs = "a_t, beta_t, k_t" + (", theta_t" if rotation else "") + (", du[:, :, t], dw[:, :, t]" if dplr else "")
     code.add(2, "ys = []", "for t in range(T):")
     s = 3
@@ -491,6 +526,12 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
              "k_t, q_t, v_t = k[:, :, t], q[:, :, t], v[:, :, t]",
              "kb = k_t if b is None else k_t * b[:, :, t][..., None]  # b_t k_t")
     if linear:
+        if taps:
+            code.add(s, "kp = k_prev * b_prev[:, :, t][..., None]  # the previous token's tap, before A_t",
+                     "S = S + kp[..., :, None] * v_prev[..., None, :]")
+            if znorm:
+                code.add(s, "z = z + kp[..., :, None]")
+            code.add(s, "k_prev, v_prev = k_t, v_t")
         code.add(s, f"S = self.transition(S, {targs}) + kb[..., :, None] * v_t[..., None, :]")
         if znorm:
             code.add(s, f"z = self.transition(z, {targs}) + kb[..., :, None]")
@@ -553,7 +594,7 @@ def _mixer_class(name: str, spec: MixerSpec, d_model: int, rope: bool) -> list[s
         code.add(2, "y = y * o")
     code.add(2, f"y = y.reshape(B, T, {H * dv})")
     if linear:
-        state_items = ["\"S\": S"] + (["\"z\": z"] if znorm else [])
+        state_items = ["\"S\": S"] + (["\"z\": z"] if znorm else []) + (["\"previous\": (k_prev, v_prev)"] if taps else [])
     else:
         state_items = ["\"K\": K", "\"V\": V"] + (["\"L\": L"] if outside else [])
     state_items += ["\"conv\": conv", "\"offset\": (0 if state is None else state[\"offset\"]) + T"]
@@ -667,7 +708,8 @@ def standalone_source(spec: ModelSpec, title: str, provenance: list[str]) -> str
     body: list[str] = []
     needs_gate = any(
         (layer.transition in GATED and layer.gate != "fixed") or layer.transition in HOUSEHOLDER
-        or layer.injection in ("sigmoid", "exp", "exp_clamped", "delta") or layer.normalization == "learned"
+        or layer.injection in ("sigmoid", "exp", "exp_clamped", "delta", "sigmoid_value", "trapezoidal")
+        or layer.normalization == "learned"
         or layer.rotation != "none" or layer.transition == "dplr"
         for layer in spec.layers
     )

@@ -442,21 +442,25 @@ def lru(d: int) -> MixerSpec:
 
 @_preset()
 def mamba3(d: int) -> MixerSpec:
-    """Mamba-3's complex (rotational) SSM, in its real form (Lahoti et al. 2025, "Mamba-3:
-    Improved Sequence Modeling using State Space Principles"): a scalar-gated SSM whose state
-    pairs rotate by data-dependent angles,
+    """Mamba-3's complex (rotational) SSM with its exponential-trapezoidal discretization, in the
+    real form (Lahoti et al. 2026, "Mamba-3: Improved Sequence Modeling using State Space
+    Principles", SISO): a scalar-gated SSM whose state pairs rotate by data-dependent angles and
+    whose input enters through two taps,
 
-    h_t = exp(-Delta_t A) R(theta_t) h_{t-1} + Delta_t B_t x_t^T,  y_t = h_t^T C_t,
-    Delta_t = softplus(.), theta_t data-dependent (one angle per state pair and head).
-    DSF: transition 'scalar' (Mamba-2's gate) with rotation 'learned' (selective), b_t = Delta_t.
-    Deviations: the trapezoidal (two-tap) discretization is not expressed (it mixes B_t x_t and
-    B_{t-1} x_{t-1} in the injection; this uses Mamba-2's Euler step), nor Mamba-3's MIMO
-    variant; the angles are a linear map of the input instead of Delta_t times one.
+    h_t = alpha_t h_{t-1} + beta_t B_{t-1} x_{t-1}^T + gamma_t B_t x_t^T,  y_t = h_t^T C_t + D x_t,
+    alpha_t = exp(-Delta_t A) R(theta_t), beta_t = (1 - lambda_t) Delta_t alpha_t, gamma_t = lambda_t Delta_t,
+    Delta_t = softplus(.), lambda_t = sigmoid(.) per head, theta_t data-dependent (one angle per
+    state pair and head), B, C shared by the heads, no short convolution.
+    DSF: transition 'scalar' (Mamba-2's gate) with rotation 'learned' (selective), injection
+    'trapezoidal': h_t = A_t (h_{t-1} + (1 - lambda_t) Delta_t k_{t-1} v_{t-1}^T) + lambda_t Delta_t
+    k_t v_t^T, exact, computed as two sub-steps per token (core/frontier.py).
+    Deviations: the angles are a linear map of the input instead of Delta_t times one; the
+    RMS norm and the biases of B and C are left out; MIMO is not expressed.
     """
     H = _heads(d, 16)
     return MixerSpec(transition="scalar", gate="mamba", rotation="learned", readout="linear",
                      normalization="none", heads=H, state_size=16, head_dim=d // H, qk_shared=True,
-                     injection="delta", scale="one", conv_size=4, skip=True, output_norm=True,
+                     injection="trapezoidal", scale="one", conv_size=0, skip=True, output_norm=True,
                      output_gate="silu")
 
 
@@ -515,17 +519,41 @@ def comba(d: int) -> MixerSpec:
     alpha_t = exp(-softplus(.) exp(A_log)) (Mamba-2's gate), as flash-linear-attention's Comba
     layer and its naive recurrence. DSF: transition 'dplr', low_rank 'comba': u = beta k,
     w = alpha o p (A_t = (I - beta k p^T) diag(alpha)); eigenvalues real in [0, max alpha]
-    (low_rank.py).
+    (low_rank.py); injection 'beta': b_t = beta_t, tied to the rate as published.
     Deviations: the gate has one value per state channel (Comba: one per head; equal channels
-    recover it); the injection b_t = sigmoid(.) is its own gate instead of tied to beta_t; the
-    output correction q_t - D p_t is left out; the output gate is silu after the norm (Comba:
-    sigmoid, fused with the RMS norm).
+    recover it); the output correction q_t - D p_t is left out; the output gate is silu after
+    the norm (Comba: sigmoid, fused with the RMS norm).
     """
     H = _heads(d, 16)
     return MixerSpec(transition="dplr", low_rank="comba", gate="mamba", readout="linear",
                      normalization="none", heads=H, state_size=d // H, head_dim=d // H,
-                     feature_map="identity", qk_norm=True, injection="sigmoid", scale="inv_sqrt_n",
+                     feature_map="identity", qk_norm=True, injection="beta", scale="inv_sqrt_n",
                      conv_size=4, output_norm=True, output_gate="silu")
+
+
+@_preset()
+def gated_deltanet2(d: int) -> MixerSpec:
+    """Gated DeltaNet-2 (Hatamizadeh, Choi, Kautz 2026, "Gated DeltaNet-2: Decoupling Erase and
+    Write in Linear Attention"): KDA's gated delta rule with the scalar beta_t split into a
+    channel-wise erase gate e_t on the key axis and a channel-wise write gate w_t on the value axis,
+
+    S_t = (I - k_t (e_t o k_t)^T) diag(alpha_t) S_{t-1} + k_t (w_t o v_t)^T,  y_t = S_t^T q_t / sqrt(n),
+    i.e. decay, read the decayed state along e_t o k_t, write w_t o v_t minus that read;
+    e_t = sigmoid(.) in (0, 1)^n, w_t = sigmoid(.) in (0, 1)^{d_v}, alpha_t = exp(-exp(A_log_h)
+    softplus(W_f u_t + b_f)) per key channel (KDA's decay), q, k = L2-normalized silu(conv(W u)),
+    v = silu(conv(W_v u)); out = W_o (RMSNorm_h(y) o sigmoid(W_g u)) (KDA's output).
+    DSF: transition 'dplr', low_rank 'gated_deltanet2': A_t = diag(alpha_t) - k_t (alpha_t o e_t o
+    k_t)^T, eigenvalues real in [0, max alpha] (low_rank.py); injection 'sigmoid_value': b = 1
+    and the write gate folded into the value, v'_t = w_t o v_t (exact: the coefficients alpha_ij
+    weigh v'_j). With e_t = w_t = beta_t 1 it is KDA.
+    Deviations: the layer around the rule is kda's (full-rank gate maps, gates with a bias,
+    heads of width 16); the official layer's projection shapes are not reproduced.
+    """
+    H = _heads(d, 16)
+    return MixerSpec(transition="dplr", low_rank="gated_deltanet2", gate="kda", readout="linear",
+                     normalization="none", heads=H, state_size=d // H, head_dim=d // H,
+                     feature_map="identity", qk_norm=True, injection="sigmoid_value", scale="inv_sqrt_n",
+                     conv_size=4, output_norm=True, output_gate="sigmoid")
 
 
 def names() -> list[str]:

@@ -79,6 +79,13 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal values, or both missing (an axis inactive in both layers)."""
+    if pd.isna(a) or pd.isna(b):
+        return bool(pd.isna(a) and pd.isna(b))
+    return bool(a == b)
+
+
 def with_shorthands(df: pd.DataFrame) -> pd.DataFrame:
     """`df` with the shorthand columns of the module docstring added."""
     out = df.copy()
@@ -93,7 +100,8 @@ def with_shorthands(df: pd.DataFrame) -> pd.DataFrame:
         first = df[columns[0]].astype(object)
         same = pd.Series(True, index=df.index)
         for other in columns[1:]:
-            same &= df[other].astype(object).eq(first) | (df[other].isna() & first.isna())
+            # element by element: a nullable column's <NA> has no truth value in a vectorized ==
+            same &= pd.Series([_same(a, b) for a, b in zip(first, df[other].astype(object))], index=df.index)
         out[axis] = df[columns[0]].where(same)
     for column in df.columns:
         if str(column).startswith(PARAM) and column[len(PARAM):] not in out.columns:

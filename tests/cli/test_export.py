@@ -160,7 +160,8 @@ VARIANTS = {"retnet": {"rotation": "learned"},
             "gated_deltanet": {"householder_factors": 2, "wiring": "griffin"},
             "gla": {"wiring": "mamba", "rotation": "learned"},
             "mlstm": {"rotation": "learned"},
-            "fox": {"wiring": "ssd", "conv_size": 4, "output_norm": True, "output_gate": "silu"}}
+            "fox": {"wiring": "ssd", "conv_size": 4, "output_norm": True, "output_gate": "silu"},
+            "mamba3": {"normalization": "sum", "conv_size": 4, "gate": "gla"}}
 
 
 @pytest.mark.parametrize("preset", list(ZOO) + [f"{name}+" for name in VARIANTS])

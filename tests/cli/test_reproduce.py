@@ -109,3 +109,24 @@ def test_a_claim_naming_an_unknown_column_stops_before_any_training(checkout, ca
     err = capsys.readouterr().err
     assert "tiny_study.yaml:15: expect.claims[1].compare.better: unknown column 'eigenvalue'" in err
     assert not (checkout / "results" / "tiny_study").exists()
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_a_shipped_study_runs_end_to_end_at_the_quick_budget(tmp_path):
+    """What CI runs of `reproduce`: the grazzi_parity study of spaces/studies/, through Ray."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+    proc = subprocess.run([sys.executable, "-m", "dsf_search", "reproduce", "grazzi_parity", "--quick", "--root",
+                           str(tmp_path), "--quiet"], cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "verdicts of grazzi_parity.quick" in proc.stdout
+    shipped = json.loads((REPO / "results" / "showcase" / "grazzi_parity" / "verdicts.json").read_text())
+    quick = json.loads((tmp_path / "grazzi_parity.quick" / "verdicts.json").read_text())
+    assert [c["claim"] for c in quick["claims"]] == [c["claim"] for c in shipped["claims"]]
+    assert all(c["verdict"] in ("PASS", "FAIL", "INCONCLUSIVE") for c in quick["claims"]) and quick["quick"]
+    assert all(c["judgement"]["n"] for c in quick["claims"])  # every claim saw the quick trials' seeds

@@ -137,18 +137,32 @@ def lru_rule(m, u):
 
 
 def mamba3_rule(m, u):
-    """Mamba-3's rotational SSM (Euler step): h_t = exp(-Delta_t A) R(theta_t) h_{t-1} + Delta_t B_t x_t^T,
-    y_t = h_t^T C_t + D x_t; B, C shared by the heads."""
+    """Mamba-3 (SISO, complex form, exponential-trapezoidal): with lambda-hat_t = exp(-Delta_t A) e^{i theta_t},
+    z_t = lambda-hat_t z_{t-1} + (1 - lambda_t) Delta_t lambda-hat_t B_{t-1} x_{t-1} + lambda_t Delta_t B_t x_t
+    per state pair (B_{-1} x_{-1} = 0), y_t = Re(conj(C_t) z_t) + D x_t; B, C shared by the heads."""
     s = m.spec
     H, n, dv = s.heads, s.state_size, s.head_dim
     p = inputs(m, u, [("q", n), ("k", n), ("v", H * dv)])
-    q, k = (p[name][:, :, None, :].expand(-1, -1, H, -1) for name in ("q", "k"))
-    v = heads(p["v"], H)
-    delta = F.softplus(pre(m.dt, u))
-    a = torch.exp(-delta * m.A_log.exp())[..., None].expand(*delta.shape, n // 2)
+    C, Bk = p["q"], p["k"]  # [B, T, n], shared by the heads
+    x = heads(p["v"], H)
+    delta = F.softplus(pre(m.dt, u))  # [B, T, H]
+    lam = torch.sigmoid(pre(m.lam_in, u))
     theta = pre(m.frontier.theta_in, u).reshape(*u.shape[:2], H, n // 2)
-    y = complex_ssm(m, u, a, theta, delta, q, k, v)
-    return finish(m, u, y + m.D[:, None] * v)
+    rot = torch.exp(-delta * m.A_log.exp())[..., None] * torch.exp(1j * theta)  # [B, T, H, n/2]
+    Bc = torch.complex(Bk[..., 0::2], Bk[..., 1::2])  # [B, T, n/2]
+    z = torch.zeros(u.shape[0], H, n // 2, dv, dtype=torch.complex128)
+    prev = torch.zeros_like(z)  # B_{t-1} x_{t-1}^T
+    ys = []
+    for t in range(u.shape[1]):
+        cur = Bc[:, t, None, :, None] * x[:, t, :, None, :]
+        alpha = rot[:, t, :, :, None]
+        beta = (1 - lam[:, t]) * delta[:, t]
+        gamma = lam[:, t] * delta[:, t]
+        z = alpha * z + beta[:, :, None, None] * alpha * prev + gamma[:, :, None, None] * cur
+        prev = cur
+        ys.append((C[:, t, None, 0::2, None] * z.real + C[:, t, None, 1::2, None] * z.imag).sum(2))
+    y = torch.stack(ys, dim=1)
+    return finish(m, u, y + m.D[:, None] * x)
 
 
 def dplr_matrices(m, u):
@@ -238,23 +252,50 @@ def comba_pieces(m, u):
     delta = F.softplus(pre(m.dt, u))  # [B, T, H]
     alpha = torch.exp(-delta[..., None] * m.A_log.exp())  # [B, T, H, n]
     beta = torch.sigmoid(pre(m.frontier.erase_beta_in, u))
-    b = torch.sigmoid(pre(m.b_in, u))
-    return q, k, p, heads(x["v"], H), alpha, beta, b
+    return q, k, p, heads(x["v"], H), alpha, beta
 
 
 def comba_rule(m, u):
     """Hu et al. 2025, as a closed loop: decay the state, then correct it by the error of its
-    read-out along p: S <- alpha o S;  S <- S + k (beta (b/beta) v - beta S^T p)^T, i.e.
-    S_t = alpha (I - beta k p^T) S_{t-1} + b k v^T (b tied to beta in Comba; here its own gate)."""
+    read-out along p: S <- alpha o S;  S <- S + beta k (v - S^T p)^T, i.e.
+    S_t = alpha (I - beta k p^T) S_{t-1} + beta k v^T."""
     s = m.spec
-    q, k, p, v, alpha, beta, b = comba_pieces(m, u)
+    q, k, p, v, alpha, beta = comba_pieces(m, u)
     S = torch.zeros(u.shape[0], s.heads, s.state_size, s.head_dim, dtype=u.dtype)
     ys = []
     for t in range(u.shape[1]):
         S = alpha[:, t, :, :, None] * S
         feedback = torch.einsum("bhnd,bhn->bhd", S, p[:, t])
-        S = S + k[:, t, :, :, None] * (b[:, t, :, None] * v[:, t] - beta[:, t, :, None] * feedback)[..., None, :]
+        S = S + k[:, t, :, :, None] * (beta[:, t, :, None] * (v[:, t] - feedback))[..., None, :]
         ys.append(torch.einsum("bhnd,bhn->bhd", S, q[:, t]) / math.sqrt(s.state_size))
+    return finish(m, u, torch.stack(ys, dim=1))
+
+
+def gated_deltanet2_pieces(m, u):
+    """Gated DeltaNet-2's q, k (unit), v, decay alpha [B, T, H, n], erase gate e [B, T, H, n] and
+    write gate w [B, T, H, d_v], from the parameters."""
+    s = m.spec
+    H, n, dv = s.heads, s.state_size, s.head_dim
+    x = inputs(m, u, [("q", H * n), ("k", H * n), ("v", H * dv)])
+    q, k = (F.normalize(heads(x[name], H), dim=-1) for name in ("q", "k"))
+    alpha = torch.exp(-m.A_log.exp()[:, None] * F.softplus(heads(pre(m.a_in, u), H)))
+    erase = torch.sigmoid(heads(pre(m.frontier.erase_beta_in, u), H))
+    write = torch.sigmoid(heads(pre(m.b_in, u), H))
+    return q, k, heads(x["v"], H), alpha, erase, write
+
+
+def gated_deltanet2_rule(m, u):
+    """Hatamizadeh et al. 2026, with the state value-major (M [d_v, n], as the paper's fast
+    weights): M <- M diag(alpha);  M <- M + (w o v - M (e o k)) k^T;  y = M q / sqrt(n)."""
+    s = m.spec
+    q, k, v, alpha, erase, write = gated_deltanet2_pieces(m, u)
+    M = torch.zeros(u.shape[0], s.heads, s.head_dim, s.state_size, dtype=u.dtype)
+    ys = []
+    for t in range(u.shape[1]):
+        M = M * alpha[:, t, :, None, :]
+        read = torch.einsum("bhdn,bhn->bhd", M, erase[:, t] * k[:, t])
+        M = M + (write[:, t] * v[:, t] - read)[..., :, None] * k[:, t, :, None, :]
+        ys.append(torch.einsum("bhdn,bhn->bhd", M, q[:, t]) / math.sqrt(s.state_size))
     return finish(m, u, torch.stack(ys, dim=1))
 
 
@@ -268,6 +309,7 @@ RULES = {
     "path_attention": path_rule,
     "rwkv7": rwkv7_rule,
     "comba": comba_rule,
+    "gated_deltanet2": gated_deltanet2_rule,
 }
 
 
@@ -281,7 +323,7 @@ def test_preset_equals_its_published_rule(name):
     assert (ours - ref).abs().max().item() <= 1e-9 * max(1.0, ref.abs().max().item()), name
 
 
-@pytest.mark.parametrize("name", ["deltaproduct", "mamba3", "dplr_delta", "lru", "rwkv7", "comba"])
+@pytest.mark.parametrize("name", ["deltaproduct", "mamba3", "dplr_delta", "lru", "rwkv7", "comba", "gated_deltanet2"])
 def test_preset_decodes_one_token_at_a_time(name):
     m = build(name, seed=2)
     u = torch.randn(BATCH, 9, D, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
@@ -338,9 +380,33 @@ def test_comba_transition_has_spectral_radius_at_most_one():
                 if name != "A_log":  # a larger A_log drives alpha to exact zeros, where eigvals fails
                     p.mul_(3.0)
             u = 3.0 * torch.randn(4, 16, D, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
-            _, k, p, _, alpha, beta, _ = comba_pieces(m, u)
+            _, k, p, _, alpha, beta = comba_pieces(m, u)
+            # the bound holds for any alpha in (0, 1]; eigvals does not converge on entries that
+            # span 1e-260 .. 1 (large random Delta), so the decays are floored here
+            alpha = alpha.clamp_min(1e-12)
             for scale in (1.0, 2.0):
                 A = torch.diag_embed(alpha) - (scale * beta[..., None] * k)[..., :, None] * (alpha * p)[..., None, :]
                 eig = torch.linalg.eigvals(A)
                 assert (eig.abs() <= alpha.max(-1).values[..., None] + 1e-8).all()
                 assert eig.imag.abs().max().item() <= 1e-9
+
+
+def test_gated_deltanet2_transition_has_spectral_radius_at_most_one():
+    """Gated DeltaNet-2's A_t = (I - k (e o k)^T) diag(alpha) from the mixer's parameters, also with
+    the erase gate in [0, 2] ('signed'): real eigenvalues of modulus <= max alpha."""
+    for seed in range(3):
+        m = build("gated_deltanet2", seed=seed)
+        with torch.no_grad():
+            for name, p in m.named_parameters():
+                if name != "A_log":  # a larger A_log drives alpha to exact zeros, where eigvals fails
+                    p.mul_(3.0)
+            u = 3.0 * torch.randn(4, 16, D, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+            _, k, _, alpha, erase, _ = gated_deltanet2_pieces(m, u)
+            for scale in (1.0, 2.0):
+                A = (torch.eye(k.shape[-1], dtype=k.dtype) - k[..., :, None] * (scale * erase * k)[..., None, :]) \
+                    * alpha[..., None, :]
+                eig = torch.linalg.eigvals(A)
+                assert (eig.abs() <= alpha.max(-1).values[..., None] + 1e-8).all()
+                assert eig.imag.abs().max().item() <= 1e-9
+                if scale == 1.0:
+                    assert eig.real.min().item() >= -1e-9

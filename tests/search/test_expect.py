@@ -146,6 +146,11 @@ def test_shorthands_name_per_layer_axes_and_decisions():
     out = with_shorthands(df)
     assert out["gate"].tolist()[0] == "a" and pd.isna(out["gate"].tolist()[1])  # the layers disagree on row 2
     assert out["lr_choice"].tolist() == [1, 2]
+    # an axis inactive in some rows is a nullable column holding <NA> (here: `selective` of an identity transition)
+    flags = pd.DataFrame({"layers.0.selective": pd.array([True, True, None, None], dtype="boolean"),
+                          "layers.1.selective": pd.array([True, False, None, True], dtype="boolean")})
+    shorthand = with_shorthands(flags)["selective"].astype(object).tolist()
+    assert bool(shorthand[0]) and all(pd.isna(v) for v in shorthand[1:])
 
 
 # --- verdicts on a real study --------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dsf_search.search.plan import load_plan
 
 SPACES = Path(__file__).resolve().parents[2] / "spaces"
 SIZES = {"quickstart": 108, "transition_ladder": 11, "readout_and_normalization": 192, "injection_scaling": 40,
-         "zoo": 26, "hybrid": 10, "quickstart_ladder": 108, "frontier": 26}
+         "zoo": 27, "hybrid": 10, "quickstart_ladder": 108, "frontier": 26}
 
 
 def test_all_are_listed() -> None:

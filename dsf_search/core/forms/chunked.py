@@ -29,7 +29,7 @@ Gates stay in log space inside a chunk and every factor is a product of gates ov
   of a block factors through the last step p of the left half, G_ij = G_ip G_pj, each factor
   a product over one half (<= 1). So each level is one small matmul per block, O(C^2 n) work
   and O(C n log C) memory per chunk in all, exact for any gates, with a hand-written
-  backward (`_DiagonalChunk`);
+  backward (`_DiagonalPairs`);
 * signed gates: the sign of G_tj per channel is sigma_t sigma_j, with sigma_t = (-1)^(number
   of negative gates in the chunk up to t); it is folded into q and k, magnitudes use log|a|.
 """
@@ -143,7 +143,7 @@ def _dplr_terms(inp: MixInputs, q: torch.Tensor, k: torch.Tensor, BV: torch.Tens
     with k and u, y = c [Pk BV + Pu X0 + (Gamma o Q - Pu Wx) S_0],
     S_C = (Gamma_C - U_end^T Wx) S_0 + K_end^T BV + U_end^T X0.
     F_tj is G_{s,j} at s = t - 1: the pairs of w_{s+1} (placed at step s) with k and u, one row down.
-    All four pair sets go through one `_DiagonalChunk` call, stacked.
+    All four pair sets go through one `_DiagonalPairs` call, sharing the gate factors.
     """
     C = q.shape[-2]
     u, w = chunks(inp.u), chunks(inp.w)
@@ -155,22 +155,20 @@ def _dplr_terms(inp: MixInputs, q: torch.Tensor, k: torch.Tensor, BV: torch.Tens
         sigma = 1.0 - 2.0 * torch.remainder(neg.cumsum(dim=-2), 2.0)
         q, k, u, w_next = q * sigma, k * sigma, u * sigma, w_next * sigma
         sigma_end = sigma[..., -1:, :]
-    pairs, starts, ends, g = _DiagonalChunk.apply(
-        torch.stack([q, q, w_next, w_next]), torch.stack([k, u, k, u]), lg.expand(4, *lg.shape).contiguous(), False, inp.signed
-    )
-    Pk, Pu = pairs[0], pairs[1]
-    Wk, Wu = (F.pad(pairs[i][..., :-1, :], (0, 0, 1, 0)) for i in (2, 3))
-    w_start = torch.cat([w[..., :1, :], starts[2][..., :-1, :]], dim=-2)
-    k_end, u_end, g = ends[0], ends[1], g[0]
+    Pk, Pu, Wk, Wu, q_start, w_start, k_end, u_end, g = _DiagonalPairs.apply(lg, inp.signed, 2, q, w_next, k, u)
+    Wk, Wu = (F.pad(x[..., :-1, :], (0, 0, 1, 0)) for x in (Wk, Wu))
+    w_start = torch.cat([w[..., :1, :], w_start[..., :-1, :]], dim=-2)
     if sigma_end is not None:
         k_end, u_end, g = k_end * sigma_end, u_end * sigma_end, g * sigma_end[..., 0, :]
     T_inv = _unit_lower_inverse(torch.eye(C, dtype=Wu.dtype, device=Wu.device) + Wu)
-    X0 = -(T_inv @ (Wk @ BV))
-    Wx = T_inv @ w_start
-    u_end_t = u_end.transpose(-1, -2)
-    R = k_end.transpose(-1, -2) @ BV + u_end_t @ X0
-    M = torch.diag_embed(g) - u_end_t @ Wx
-    return Pk @ BV + Pu @ X0, starts[0] - Pu @ Wx, R, M, g
+    # X0 and Wx share their left factors, so each product runs once on [-X0 | Wx] (split, not
+    # sliced: the backward of a split is one concatenation)
+    m = BV.shape[-1]
+    XW = T_inv @ torch.cat([Wk @ BV, w_start], dim=-1)
+    u_part, q_part = (x.split([m, x.shape[-1] - m], dim=-1) for x in (u_end.transpose(-1, -2) @ XW, Pu @ XW))
+    R = k_end.transpose(-1, -2) @ BV - u_part[0]
+    M = torch.diag_embed(g) - u_part[1]
+    return Pk @ BV - q_part[0], q_start - q_part[1], R, M, g
 
 
 @dataclass
@@ -212,9 +210,12 @@ def _chunk_products(
         sigma_end = sigma[..., -1:, :]
 
     if inp.diagonal:
-        out = _DiagonalChunk.apply(q, k, lg, hh, inp.signed)
-        P, q_start, k_end, g = out[:4]
-        Kk, k_start = out[4:] if hh else (None, None)
+        if hh:
+            P, Kk, q_start, k_start, k_end, g = _DiagonalPairs.apply(lg, inp.signed, 2, q, k, k)
+            Kk = Kk.tril(-1)
+        else:
+            P, q_start, k_end, g = _DiagonalPairs.apply(lg, inp.signed, 1, q, k)
+            Kk = k_start = None
     else:
         decay = _scalar_decay(lg[..., 0])
         gamma = lg.cumsum(dim=-2).exp()
@@ -312,79 +313,97 @@ def _pass_states(
     return torch.stack(starts, dim=2), S
 
 
-class _DiagonalChunk(torch.autograd.Function):
-    """All products of per-channel gates inside the chunks, with an analytic backward.
+class _DiagonalPairs(torch.autograd.Function):
+    """All products of per-channel gates inside the chunks for R row sets and K column sets
+    sharing one gate sequence, with an analytic backward.
 
-    Inputs: q, k [.., C, n] (signs folded in), lg [.., C, n] = log|a|, householder and
-    precise (bools). Outputs: P, q_start, k_end (magnitudes), g = |Gamma_C| [.., n], then Kk,
-    k_start when householder (see `_Products`). Autograd through the halving levels would
-    keep and replay every intermediate of every level; the backward reuses the level factors.
+    Inputs: lg [.., C, n] = log|a|; precise (bool); R; then the row sets x_1..x_R and the column
+    sets k_1..k_K, each [.., C, n] (signs folded in). Outputs, one flat tuple: the pair matrices
+    P_rc [.., C, C], (P_rc)_ij = sum_d x_r,id k_c,jd G_ij,d for j <= i (0 above), row-major over
+    (r, c); then x_r o Gamma (R of them, Gamma_t = G_t0); then k_c o G_C. (K of them); then
+    g = |Gamma_C| [.., n]. The halving levels and the scaled halves of every set are built once
+    and shared by all R x K pairs. Autograd through the halving levels would keep and replay
+    every intermediate of every level; the backward reuses the level factors.
 
     Gate gradient: d/d lg_t of a product of gates over a segment is that product when the
     segment contains t. Summed per segment end (fast): every output depends on lg only through
-    the in-chunk cumulative sums L_t, so dL_t = x o dx - k o dk + ... and dlg_s = sum_{t>=s} dL_t,
-    one reverse cumulative sum; its error is eps times the gradient's scale. Summed per factor
-    (precise): each product is added only to the steps it spans (a partial sum per halving
-    level), so dlg_t ~ a_t * O(1) keeps its relative accuracy however small a_t is. Signed
-    gates need that: the chain rule through log|a| divides dlg by a (`precise` is set for them).
+    the in-chunk cumulative sums L_t, so dL_t = sum_r x_r o dx_r - sum_c k_c o dk_c + ... and
+    dlg_s = sum_{t>=s} dL_t, one reverse cumulative sum; its error is eps times the gradient's
+    scale. Summed per factor (precise): each product is added only to the steps it spans (a
+    partial sum per halving level), so dlg_t ~ a_t * O(1) keeps its relative accuracy however
+    small a_t is. Signed gates need that: the chain rule through log|a| divides dlg by a
+    (`precise` is set for them).
     """
 
     @staticmethod
-    def forward(ctx, q, k, lg, householder, precise):
-        C = q.shape[-2]
+    def forward(ctx, lg, precise, n_rows, *sets):
+        rows, cols = sets[:n_rows], sets[n_rows:]
+        C = lg.shape[-2]
+        extra = _power_of_two(C) - C
         gamma = lg.cumsum(dim=-2).exp()
         to_end = _exclusive_suffix(lg).exp()
         levels = _halving_levels(lg)
         # Pairs run on chunks padded to a power of two; the scaled halves are kept for backward.
-        qp, kp = _pad_steps(q, _power_of_two(C) - C), _pad_steps(k, _power_of_two(C) - C)
-        q_right, k_left = _scaled_halves(qp, levels, 1), _scaled_halves(kp, levels, 0)
-        P = _pairs_forward(qp, kp, q_right, k_left)[..., :C, :C]
-        out = (P, q * gamma, k * to_end, gamma[..., -1, :])
-        k_right = None
-        if householder:
-            k_right = _scaled_halves(kp, levels, 1)
-            out += (_pairs_forward(kp, kp, k_right, k_left)[..., :C, :C].tril(-1), k * gamma)
-        ctx.save_for_backward(q, k, gamma, to_end)
-        ctx.levels, ctx.householder, ctx.precise = levels, householder, precise
-        ctx.halves = (q_right, k_left, k_right)
+        rows_p, cols_p = [_pad_steps(x, extra) for x in rows], [_pad_steps(k, extra) for k in cols]
+        right = [_scaled_halves(x, levels, 1) for x in rows_p]
+        left = [_scaled_halves(k, levels, 0) for k in cols_p]
+        pairs = tuple(
+            _pairs_forward(x, k, xr, kl)[..., :C, :C]
+            for x, xr in zip(rows_p, right)
+            for k, kl in zip(cols_p, left)
+        )
+        ends = tuple(k * to_end for k in cols)
+        out = pairs + tuple(x * gamma for x in rows) + ends + (gamma[..., -1, :],)
+        ctx.save_for_backward(gamma, to_end, *sets)
+        ctx.levels, ctx.precise, ctx.n_rows = levels, precise, n_rows
+        ctx.halves = (right, left)
+        ctx.set_materialize_grads(False)
         return out
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, dP, dq_start, dk_end, dg, *hh_grads):
-        q, k, gamma, to_end = ctx.saved_tensors
-        levels, precise = ctx.levels, ctx.precise
-        q_right, k_left, k_right = ctx.halves
-        C = q.shape[-2]
+    def backward(ctx, *grads):
+        gamma, to_end, *sets = ctx.saved_tensors
+        R, levels, precise = ctx.n_rows, ctx.levels, ctx.precise
+        rows, cols = sets[:R], sets[R:]
+        K = len(cols)
+        d_pairs = [grads[r * K : (r + 1) * K] for r in range(R)]
+        d_starts, d_ends, dg = grads[R * K : R * K + R], grads[R * K + R : R * K + R + K], grads[-1]
+        right, left = ctx.halves
+        C = gamma.shape[-2]
         extra = _power_of_two(C) - C
-        qp, kp = _pad_steps(q, extra), _pad_steps(k, extra)
-        dlg = _pad_steps(torch.zeros_like(q), extra) if precise else None
-        dq, dk = _pairs_backward(qp, kp, q_right, k_left, levels, dP, dlg)
+        rows_p, cols_p = [_pad_steps(x, extra) for x in rows], [_pad_steps(k, extra) for k in cols]
+        dlg = _pad_steps(torch.zeros_like(gamma), extra) if precise else None
+        d_rows, d_cols = _pairs_backward(rows_p, cols_p, right, left, levels, d_pairs, dlg)
         # `up_to` collects per-step terms of products over the steps s <= t (they reach dlg_s
         # summed over t >= s); a pair (i, j) spans j < s <= i: + at i, - at j.
-        up_to = None if precise else q * dq - k * dk
-        start = dq_start * gamma
-        dq += start
-        up_to = start.mul_(q) if up_to is None else up_to.addcmul_(start, q)
-        if ctx.householder:
-            dKk, dk_start = hh_grads
-            dk_x, dk_key = _pairs_backward(kp, kp, k_right, k_left, levels, dKk.tril(-1), dlg)
-            start = dk_start * gamma
-            if not precise:
-                up_to.addcmul_(k, dk_x - dk_key)
-            dk += dk_x + dk_key + start
-            up_to.addcmul_(start, k)
-        up_to[..., -1, :] += dg * gamma[..., -1, :]
+        up_to = torch.zeros_like(gamma)
+        if not precise:
+            for x, dx in zip(rows, d_rows):
+                up_to.addcmul_(x, dx)
+            for k, dk in zip(cols, d_cols):
+                up_to.addcmul_(k, dk, value=-1.0)
+        for x, dx, d_start in zip(rows, d_rows, d_starts):
+            if d_start is not None:
+                start = d_start * gamma
+                dx += start
+                up_to.addcmul_(start, x)
+        if dg is not None:
+            up_to[..., -1, :] += dg * gamma[..., -1, :]
         # k_end_j = G_Cj k_j spans the steps s > j.
-        end = dk_end * to_end
-        dk += end
-        after = end.mul_(k)
+        after = torch.zeros_like(gamma)
+        for k, dk, d_end in zip(cols, d_cols, d_ends):
+            if d_end is not None:
+                end = d_end * to_end
+                dk += end
+                after.addcmul_(end, k)
         if precise:
             dlg = dlg[..., :C, :] + _reverse_cumsum(up_to) + _exclusive_prefix(after)
-            return dq, dk, dlg, None, None
-        up_to -= after
-        up_to[..., -1, :] += after.sum(dim=-2)
-        return dq, dk, _reverse_cumsum(up_to), None, None
+        else:
+            up_to -= after
+            up_to[..., -1, :] += after.sum(dim=-2)
+            dlg = _reverse_cumsum(up_to)
+        return (dlg, None, None, *d_rows, *d_cols)
 
 
 def _halving_levels(lg: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -448,37 +467,62 @@ def _pairs_forward(
 
 
 def _pairs_backward(
-    x: torch.Tensor,
-    k: torch.Tensor,
-    x_right: list[torch.Tensor],
-    k_left: list[torch.Tensor],
+    rows: list[torch.Tensor],
+    cols: list[torch.Tensor],
+    right: list[list[torch.Tensor]],
+    left: list[list[torch.Tensor]],
     levels: list[tuple[torch.Tensor, torch.Tensor]],
-    dP: torch.Tensor,
+    d_pairs: list[tuple[torch.Tensor | None, ...]],
     dlg: torch.Tensor | None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Gradients of `_pairs_forward` for x and k [.., C, n] (x, k padded to Cp steps), given
-    dP [.., C, C]; adds the log-gate gradient, summed per factor, into dlg [.., Cp, n] unless
-    dlg is None.
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Gradients of `_pairs_forward` for every row set x_r and column set k_c [.., Cp, n] (padded
+    to Cp steps; `right`, `left` their scaled halves per level), given d_pairs[r][c] [.., C, C]
+    (None: no gradient); returns them cut to C steps and adds the log-gate gradient, summed per
+    factor, into dlg [.., Cp, n] unless dlg is None.
 
     At each level, G_ip spans the steps p < t <= i of the right half and G_pj the steps
     j < t <= p of the left half: a partial sum inside each half per factor.
     """
-    Cp, C = x.shape[-2], dP.shape[-1]
-    dP = (F.pad(dP, (0, Cp - C, 0, Cp - C)) if Cp != C else dP).contiguous()
-    diag = dP.diagonal(dim1=-2, dim2=-1)[..., None]
-    dx, dk = diag * k, diag * x
-    for (into_right, out_of_left), xr, kl in zip(levels, x_right, k_left):
+    Cp = rows[0].shape[-2]
+    pairs = [(r, c, dP) for r, row in enumerate(d_pairs) for c, dP in enumerate(row) if dP is not None]
+    C = pairs[0][2].shape[-1] if pairs else Cp
+    dx = [torch.zeros_like(x) for x in rows]
+    dk = [torch.zeros_like(k) for k in cols]
+    padded = []
+    for r, c, dP in pairs:
+        dP = (F.pad(dP, (0, Cp - C, 0, Cp - C)) if Cp != C else dP).contiguous()
+        diag = dP.diagonal(dim1=-2, dim2=-1)[..., None]
+        dx[r].addcmul_(diag, cols[c])
+        dk[c].addcmul_(diag, rows[r])
+        padded.append((r, c, dP))
+    for level, (into_right, out_of_left) in enumerate(levels):
         nb, s = into_right.shape[-3:-1]
-        d_block = _blocks(dP, nb, s).movedim(-1, -3)
-        d_xr = _matmul(d_block, kl)
-        d_kl = _matmul(d_block.transpose(-1, -2), xr)
-        _half(dx, nb, s, 1).addcmul_(d_xr, into_right)
-        _half(dk, nb, s, 0).addcmul_(d_kl, out_of_left)
-        if dlg is not None:
-            _half(dlg, nb, s, 1).add_(_reverse_cumsum(d_xr.mul_(xr)))
-            if s > 1:
-                _half(dlg, nb, s, 0).add_(_exclusive_prefix(d_kl.mul_(kl)))
-    return dx[..., :C, :], dk[..., :C, :]
+        d_xr: list[torch.Tensor | None] = [None] * len(rows)
+        d_kl: list[torch.Tensor | None] = [None] * len(cols)
+        for r, c, dP in padded:
+            d_block = _blocks(dP, nb, s).movedim(-1, -3).contiguous()
+            a = _matmul(d_block, left[c][level])
+            b = _matmul(d_block.transpose(-1, -2), right[r][level])
+            d_xr[r] = a if d_xr[r] is None else d_xr[r].add_(a)
+            d_kl[c] = b if d_kl[c] is None else d_kl[c].add_(b)
+        spans_right = spans_left = None
+        for r, d in enumerate(d_xr):
+            if d is not None:
+                _half(dx[r], nb, s, 1).addcmul_(d, into_right)
+                if dlg is not None:
+                    part = d.mul_(right[r][level])
+                    spans_right = part if spans_right is None else spans_right.add_(part)
+        for c, d in enumerate(d_kl):
+            if d is not None:
+                _half(dk[c], nb, s, 0).addcmul_(d, out_of_left)
+                if dlg is not None and s > 1:
+                    part = d.mul_(left[c][level])
+                    spans_left = part if spans_left is None else spans_left.add_(part)
+        if spans_right is not None:
+            _half(dlg, nb, s, 1).add_(_reverse_cumsum(spans_right))
+        if spans_left is not None:
+            _half(dlg, nb, s, 0).add_(_exclusive_prefix(spans_left))
+    return [d[..., :C, :] for d in dx], [d[..., :C, :] for d in dk]
 
 
 def _matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
