@@ -24,7 +24,7 @@ import time
 
 import torch
 
-from dsf_search.core.mix import mix
+from dsf_search.core.mixing import mix
 
 
 def _inputs(B: int, T: int, H: int, n: int, dv: int, transition: str, seed: int = 0):

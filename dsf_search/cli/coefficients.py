@@ -7,14 +7,8 @@ import argparse
 from dsf_search.cli.evaluate import DEFAULT_EVALUATOR
 from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import MAX_MAP_LEN, SEED, output_file, whole
+from dsf_search.defaults import DEFAULT_MAX_LEN
 from dsf_search.errors import InputError
-from dsf_search.evaluate import candidate_spec, load_protocol
-from dsf_search.evaluate.candidate import default_protocol_path
-from dsf_search.results import plots
-from dsf_search.results.coefficients import DEFAULT_MAX_LEN, coefficient_maps, trained_maps
-from dsf_search.results.extras import pyplot
-from dsf_search.results.study import load_study
-from dsf_search.results.weights import trial_model
 from dsf_search.search.storage import DEFAULT_ROOT
 
 
@@ -47,6 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dsf_search.evaluate import candidate_spec, load_protocol
+    from dsf_search.evaluate.candidate import default_protocol_path
+    from dsf_search.results import plots
+    from dsf_search.results.coefficients import coefficient_maps
+    from dsf_search.results.extras import pyplot
+
     pyplot()  # fail before any work when matplotlib is missing
     if args.trial is not None:
         return _trial(args)
@@ -61,7 +61,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _trial(args: argparse.Namespace) -> int:
+    from dsf_search.results import plots
+    from dsf_search.results.coefficients import coefficient_maps, trained_maps
     from dsf_search.results.report import study_protocol
+    from dsf_search.results.study import load_study
+    from dsf_search.results.weights import trial_model
 
     if args.train_steps:
         raise InputError("--train-steps: with --trial the map uses the trial's trained weights")

@@ -7,9 +7,6 @@ import argparse
 from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import study_name
 from dsf_search.cli.results import add_output_options, add_study_options
-from dsf_search.results import load_study, objectives_of, table
-from dsf_search.results.compare import compare_by_axis, compare_studies
-from dsf_search.results.formats import write
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dsf_search.results import load_study, objectives_of, table
+    from dsf_search.results.compare import compare_by_axis, compare_studies
+    from dsf_search.results.formats import write
+
     tables = {}
     for name in dict.fromkeys(args.studies):
         study = load_study(name, args.storage, args.root)

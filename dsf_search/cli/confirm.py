@@ -9,13 +9,8 @@ import sys
 
 from dsf_search.cli.commands import summary
 from dsf_search.cli.results import add_output_options, add_study_options
+from dsf_search.defaults import RESAMPLES
 from dsf_search.errors import InputError
-from dsf_search.results.confirm import P_FRONT, RESAMPLES, front_probabilities
-from dsf_search.results.formats import write
-from dsf_search.results.study import load_study, objectives_of
-from dsf_search.results.uncertainty import drop_statistics, with_intervals
-from dsf_search.search import DriverBusy
-from dsf_search.search.confirm import confirm_study, run_confirm
 
 DEFAULT_SEEDS = 5
 
@@ -45,6 +40,13 @@ def _terminate_as_interrupt(signum, frame):
 
 
 def run(args: argparse.Namespace) -> int:
+    from dsf_search.results.confirm import P_FRONT, front_probabilities
+    from dsf_search.results.formats import write
+    from dsf_search.results.study import load_study, objectives_of
+    from dsf_search.results.uncertainty import drop_statistics, with_intervals
+    from dsf_search.search import DriverBusy
+    from dsf_search.search.confirm import confirm_study, run_confirm
+
     if args.resamples < 1:
         raise InputError(f"--resamples must be >= 1, got {args.resamples}")
     if args.parallel is not None and args.parallel < 1:

@@ -6,17 +6,18 @@ import argparse
 import json
 import sys
 import time
-from typing import TextIO
-
-import pandas as pd
+from typing import TYPE_CHECKING, TextIO
 
 from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import SEED, number
 from dsf_search.errors import InputError
-from dsf_search.evaluate import DEVICES, EvalResult, ProgressEvent, candidate_spec, evaluate, load_protocol
-from dsf_search.evaluate.candidate import DEFAULT_PROTOCOL, default_protocol_path
+from dsf_search.defaults import DEFAULT_PROTOCOL
 from dsf_search.evaluate.progress import EFFICIENCY, EVAL, RUN_END, STEP
-from dsf_search.evaluate.seeds import CI_HIGH, CI_LOW, STD, is_statistic
+
+if TYPE_CHECKING:  # training (torch) and tables (pandas) are imported when the command runs
+    import pandas as pd
+
+    from dsf_search.evaluate import EvalResult, ProgressEvent
 
 DEFAULT_EVALUATOR = DEFAULT_PROTOCOL
 _REDRAW_S = 0.2  # a terminal line redraw at most this often: steps come far faster
@@ -75,6 +76,10 @@ class ProgressLine:
 
 def format_result(result: EvalResult) -> str:
     """The per-task table, then the aggregate, efficiency and cost metrics."""
+    import pandas as pd
+
+    from dsf_search.evaluate.seeds import is_statistic
+
     seeds = ", ".join(map(str, result.seeds)) if result.seeds else str(result.seed)
     lines = [f"status: {result.status}" + (f" ({result.reason})" if result.reason else ""),
              f"device: {result.device}   protocol: {result.protocol}   seed{'s' if result.seeds else ''}: {seeds}   "
@@ -99,6 +104,8 @@ def format_result(result: EvalResult) -> str:
 
 def _with_interval(metrics: dict[str, float], name: str) -> str:
     """`mean`, or `mean ± half [low, high] std s` when the metric has a seed interval."""
+    from dsf_search.evaluate.seeds import CI_HIGH, CI_LOW, STD
+
     value = metrics[name]
     if name + CI_LOW not in metrics:
         return _number(value)
@@ -108,6 +115,8 @@ def _with_interval(metrics: dict[str, float], name: str) -> str:
 
 def _per_seed_table(result: EvalResult) -> pd.DataFrame:
     """One row per seed: status, the task metrics and quality, the seed's wall time."""
+    import pandas as pd
+
     rows = []
     for record in result.per_seed:
         metrics = record.get("metrics") or {}
@@ -125,6 +134,9 @@ def _number(value: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dsf_search.evaluate import DEVICES, candidate_spec, evaluate, load_protocol
+    from dsf_search.evaluate.candidate import default_protocol_path
+
     if args.device not in DEVICES and not args.device.startswith("cuda:"):
         raise InputError(f"--device: {args.device!r} is not one of {', '.join(DEVICES)} (or cuda:N)")
     protocol = load_protocol(args.evaluator or default_protocol_path())

@@ -16,20 +16,17 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from dsf_search.cli.commands import summary
 from dsf_search.cli.evaluate import DEFAULT_EVALUATOR
 from dsf_search.cli.flags import whole
-from dsf_search.core.model import SequenceModel
 from dsf_search.core.spec import ModelSpec
-from dsf_search.core.standalone import Unsupported, standalone_source
 from dsf_search.errors import InputError
-from dsf_search.evaluate import candidate_spec, load_protocol
-from dsf_search.evaluate.candidate import default_protocol_path
 from dsf_search.search.storage import DEFAULT_ROOT
+
+if TYPE_CHECKING:  # torch is imported when the command runs
+    import torch
 
 CHECK_TOKENS, CHECK_BATCH, TOLERANCE = 16, 2, 1e-4
 
@@ -87,6 +84,9 @@ def resolve(args: argparse.Namespace) -> Source:
                       {"study": args.candidate, "trial": kept.number, "task": kept.task, **info})
     if args.task:
         raise InputError("--task: only with --trial (a study trial's weights)")
+    from dsf_search.evaluate import candidate_spec, load_protocol
+    from dsf_search.evaluate.candidate import default_protocol_path
+
     protocol = load_protocol(args.evaluator or default_protocol_path())
     spec = candidate_spec(args.candidate, protocol)
     kind = "spec file" if Path(args.candidate).suffix in (".yaml", ".yml") or Path(args.candidate).exists() else "preset"
@@ -106,6 +106,10 @@ def load_module(path: Path, name: str = "dsf_export_check") -> Any:
 def self_check(module: Any, spec: ModelSpec, state_dict: dict[str, torch.Tensor]) -> tuple[float, float]:
     """Max |logit difference| of the exported model against SequenceModel with the same weights:
     over a sequence, and decoded token by token (both against SequenceModel's forward)."""
+    import torch
+
+    from dsf_search.core.model import SequenceModel
+
     reference = SequenceModel(spec).eval()
     reference.load_state_dict(state_dict, strict=True)
     exported = module.Model().eval()
@@ -123,6 +127,11 @@ def self_check(module: Any, spec: ModelSpec, state_dict: dict[str, torch.Tensor]
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from dsf_search.core.model import SequenceModel
+    from dsf_search.core.standalone import Unsupported, standalone_source
+
     source = resolve(args)
     try:
         code = standalone_source(source.spec, source.name, source.provenance)

@@ -8,8 +8,7 @@ import sys
 from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import MAX_MAP_LEN, SEED, study_name, whole
 from dsf_search.cli.results import add_study_options
-from dsf_search.results.coefficients import DEFAULT_MAX_LEN
-from dsf_search.results.report import DEFAULT_MAPS, REPORT_DIR, build_report
+from dsf_search.defaults import DEFAULT_MAPS, DEFAULT_MAX_LEN, REPORT_DIR
 
 MAX_MAPS = 100
 
@@ -39,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dsf_search.results.report import build_report
+
     def log(message: str) -> None:
         print(f"report: {message}", file=sys.stderr, flush=True)
 

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import output_file, study_name, whole
+from dsf_search.defaults import ALL, FORMATS, STATES
 from dsf_search.errors import InputError
-from dsf_search.results import groups, load_study, objectives_of, pareto, table
-from dsf_search.results.formats import FORMATS, write
-from dsf_search.results.query import ALL, STATES, filter_states, select, sort, where
-from dsf_search.results.uncertainty import with_intervals
 from dsf_search.search.storage import DEFAULT_ROOT
+
+if TYPE_CHECKING:  # the tables (pandas, Optuna) are imported when the command runs
+    import pandas as pd
 
 EXAMPLES = """examples:
   dsf-search results quickstart --pareto
@@ -61,6 +60,8 @@ def compact_columns(df: pd.DataFrame, objectives: dict[str, str]) -> list[str]:
     """The terminal's default: identity, objectives, every search decision (param.*; a searched
     axis that is constant over the rows shown is often the finding, so it is never dropped), else
     the spec axes that vary, and the failure reason when failed trials are shown."""
+    from dsf_search.results import groups
+
     g = groups(df.columns, objectives)
     decisions = g.params or [c for c in g.axes if df[c].astype(object).map(repr).nunique() > 1]
     failure = ["failure"] if (df["state"] != "COMPLETE").any() else []
@@ -69,6 +70,10 @@ def compact_columns(df: pd.DataFrame, objectives: dict[str, str]) -> list[str]:
 
 def query(df: pd.DataFrame, objectives: dict[str, str], args: argparse.Namespace) -> pd.DataFrame:
     """States, then --where, then --pareto (over what is left), --sort, --top, --columns."""
+    from dsf_search.results import pareto
+    from dsf_search.results.query import filter_states, select, sort, where
+    from dsf_search.results.uncertainty import with_intervals
+
     shown = filter_states(df, args.state.split(","))
     if args.where:
         shown = where(shown, args.where)
@@ -91,6 +96,9 @@ def query(df: pd.DataFrame, objectives: dict[str, str], args: argparse.Namespace
 
 
 def run(args: argparse.Namespace) -> int:
+    from dsf_search.results import load_study, objectives_of, table
+    from dsf_search.results.formats import write
+
     study = load_study(args.study, args.storage, args.root)
     objectives = objectives_of(study)
     write(query(table(study), objectives, args), args.format, args.out)

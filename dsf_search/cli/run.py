@@ -6,16 +6,18 @@ import argparse
 import dataclasses
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import SEED, number, study_name, whole
 from dsf_search.errors import InputError
-from dsf_search.results.export import refresh_after_run
-from dsf_search.results.table import PARAM, searched_columns
-from dsf_search.search import SAMPLERS, DriverBusy, Summary, resume_search, run_search
+from dsf_search.defaults import SAMPLERS
 from dsf_search.search.signals import Interrupted
 from dsf_search.search.storage import DEFAULT_ROOT, scrub
 from dsf_search.grammar.limits import MAX_PARALLELISM, MAX_TRIALS
+
+if TYPE_CHECKING:  # the driver (Optuna, Ray, torch) and the tables (pandas) are imported when the command runs
+    from dsf_search.search import Summary
 
 PARETO_COLUMNS = ("number", "architecture")
 MAX_DEVICES = 4096  # CPUs or GPUs one trial may ask for
@@ -66,6 +68,8 @@ def _finish(summary: Summary, args: argparse.Namespace) -> int:
 
 def _guarded(job, args: argparse.Namespace) -> int:
     """Run `job()`; a busy study, a signal or an error is reported without the storage URL's password."""
+    from dsf_search.search import DriverBusy
+
     try:
         return _finish(job(), args)
     except DriverBusy as err:
@@ -85,6 +89,7 @@ def print_summary(summary: Summary, root: str, storage: str | None, out=None) ->
     (on `out`, default sys.stdout as it is when called)."""
     out = sys.stdout if out is None else out
     from dsf_search.results import load, pareto
+    from dsf_search.results.table import PARAM, searched_columns
 
     df = load(summary.study, storage, root)
     print(f"\nstudy {summary.study!r}: {summary.complete} distinct architectures complete (target {summary.target}), "
@@ -120,6 +125,9 @@ def print_summary(summary: Summary, root: str, storage: str | None, out=None) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from dsf_search.results.export import refresh_after_run
+    from dsf_search.search import run_search
+
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
 
     def job() -> Summary:
@@ -137,6 +145,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def resume(args: argparse.Namespace) -> int:
+    from dsf_search.results.export import refresh_after_run
+    from dsf_search.search import resume_search
+
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
 
     def overrides(settings):

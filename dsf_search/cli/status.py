@@ -6,11 +6,6 @@ import argparse
 
 from dsf_search.cli.commands import summary
 from dsf_search.cli.flags import study_name
-from dsf_search.results import objectives_of, pareto, table
-from dsf_search.results.states import INTERRUPTED, failed, outcome
-from dsf_search.results.table import load_study
-from dsf_search.search import attrs as A
-from dsf_search.search.lock import driver_is_live
 from dsf_search.search.storage import DEFAULT_ROOT
 
 LAST_FAILURES = 5
@@ -25,6 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dsf_search.results import objectives_of, pareto, table
+    from dsf_search.results.states import INTERRUPTED, failed, outcome
+    from dsf_search.results.table import load_study
+    from dsf_search.search import attrs as A
+    from dsf_search.search.lock import driver_is_live
+
     study = load_study(args.study, args.storage, args.root)
     df = table(study)
     objectives = objectives_of(study)

@@ -84,10 +84,9 @@ def survey(space: SearchPlan) -> list[str]:
 
 
 def protocol_lines(space: SearchPlan, estimate: bool = True) -> list[str]:
-    """What one trial reserves, whether this machine offers it, and (measured) how long it may take."""
-    import optuna
+    """What one trial reserves, whether this machine offers it, and (measured) how long it may take.
 
-    from dsf_search.evaluate.estimate import estimate_trial
+    Only the estimate (a protocol that trains) imports torch: it times a few training steps."""
     from dsf_search.search.progress import duration
     from dsf_search.search.resources import local_offer
 
@@ -102,9 +101,14 @@ def protocol_lines(space: SearchPlan, estimate: bool = True) -> list[str]:
              + ("" if fits else " -> `run` refuses here unless --cpus-per-trial/--gpus-per-trial lower the need")]
     if not estimate or not protocol.tasks:
         return lines
+    import optuna
+
+    from dsf_search.evaluate.estimate import estimate_trial
+
     if space.seeds:
         label, spec = space.seeds[0].label, space.seed_spec(space.seeds[0])
     else:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
         study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
         label, spec = "a random candidate", space.suggest(study.ask())
     est = estimate_trial(spec, protocol, device="cpu")
@@ -117,11 +121,8 @@ def protocol_lines(space: SearchPlan, estimate: bool = True) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import optuna
-
     from dsf_search.search.plan import load_plan
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = load_plan(args.space, evaluator=args.evaluator)
     lines = describe(space)
     lines[5:5] = protocol_lines(space, estimate=not args.no_estimate)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 
-from dsf_search.core.forms.inputs import GATED, HOUSEHOLDER
+from dsf_search.core.mix_options import GATED, HOUSEHOLDER
 from dsf_search.core.gates import GATES
 from dsf_search.core.injections import INJECTIONS
 from dsf_search.core.spec import MixerSpec, ModelSpec

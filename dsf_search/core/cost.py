@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER
+from dsf_search.core.mix_options import DIAGONAL, GATED, HOUSEHOLDER
 from dsf_search.core.gates import GATES, gate_input_params
 from dsf_search.core.injections import INJECTIONS
 from dsf_search.core.low_rank import LOW_RANKS
-from dsf_search.core.layers import mlp_hidden, swiglu_hidden
-from dsf_search.core.mixer import gate_shape, projection_widths
+from dsf_search.core.widths import gate_shape, mlp_hidden, projection_widths, swiglu_hidden
 from dsf_search.core.wiring import HEADWISE_BLOCK, WIRINGS
 from dsf_search.core.spec import MixerSpec, ModelSpec
 from dsf_search.core.transitions import TRANSITIONS

@@ -45,24 +45,7 @@ import torch.nn.functional as F
 from dsf_search.core.injections import INJECTIONS
 from dsf_search.core.low_rank import LOW_RANKS
 from dsf_search.core.spec import MixerSpec
-
-
-def factor_names(spec: MixerSpec) -> list[tuple[str, str]]:
-    """(key part, value part) names of the extra Householder factors 2..m."""
-    return [(f"k{j}", f"v{j}") for j in range(2, spec.householder_factors + 1)]
-
-
-def extra_widths(spec: MixerSpec, Hq: int) -> list[tuple[str, int]]:
-    """Channels the frontier adds to the mixer's input projection (and convolution)."""
-    n, H, dv = spec.state_size, spec.heads, spec.head_dim
-    widths = []
-    if spec.transition == "dplr" and spec.key == "input" and LOW_RANKS[spec.low_rank].own_direction:
-        widths.append(("p", Hq * n))
-    for k_name, v_name in factor_names(spec):
-        if spec.key == "input":
-            widths.append((k_name, Hq * n))
-        widths.append((v_name, H * dv))
-    return widths
+from dsf_search.core.widths import factor_names
 
 
 class FrontierInputs(nn.Module):

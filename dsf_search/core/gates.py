@@ -5,48 +5,33 @@ turns the mixer's gate source x_t (the raw input u_t or the convolved value bran
 wiring says) into log a_t [B, T, H(, n)] (`log_a`). The mixer, the cost model, the checks and
 the spec validation all ask `GATES` instead of keeping their own lists of names.
 
-`GateInput` is the pre-activation every per-token gate shares: W x_t + c when selective, a
-learned constant c (the same at every step) when LTI.
+The options load without torch (the specs, the cost model and the checks read only their names,
+flags and parameter counts); torch is bound lazily (dsf_search/lazy.py) and the torch modules
+they build (`GateInput`, the pre-activation every per-token gate shares) live in core/layers.py.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+from typing import TYPE_CHECKING
 
 from dsf_search.core.registry import Option, Registry
+from dsf_search.lazy import lazy_modules
+
+if TYPE_CHECKING:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    from dsf_search.core import layers
+    from dsf_search.core.layers import GateInput
+else:  # imported when a mixer is built, not when the options are read
+    torch, nn, F, layers = lazy_modules("torch", "torch.nn", "torch.nn.functional", "dsf_search.core.layers")
 
 GLA_TAU = 16.0  # GLA: a_t = sigmoid(x)^(1/tau), tau = 16 (Yang et al. 2024)
 RGLRU_C = 8.0  # Griffin's RG-LRU: a_t = sigma(Lambda)^(c r_t), c = 8 (De et al. 2024)
 DT_MIN, DT_MAX = 1e-3, 1e-1  # Mamba's initial range of Delta = softplus(.)
-
-
-class GateInput(nn.Module):
-    """Pre-activation of a per-token gate, shape [B, T, *shape], from x [B, T, d_in].
-
-    Selective: W x_t + c (`proj`); LTI: a learned constant c (`bias`), the same at every step.
-    """
-
-    def __init__(self, d_in: int, shape: tuple[int, ...], selective: bool):
-        super().__init__()
-        self.shape = shape
-        size = math.prod(shape)
-        if selective:
-            self.proj = nn.Linear(d_in, size)
-        else:
-            self.bias = nn.Parameter(torch.zeros(size))
-
-    @property
-    def const(self) -> torch.Tensor:
-        return self.proj.bias if hasattr(self, "proj") else self.bias
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.proj(x) if hasattr(self, "proj") else self.bias.expand(*x.shape[:-1], -1)
-        return y.reshape(*x.shape[:-1], *self.shape)
 
 
 def gate_input_params(d_in: int, size: int, selective: bool) -> int:
@@ -108,7 +93,7 @@ class Gate(Option):
 
     def build(self, m: nn.Module, s: GateShape) -> None:
         """Register this gate's parameters on the mixer m (names read by the zoo tests)."""
-        m.a_in = GateInput(s.d_in, s.shape, s.selective)
+        m.a_in = layers.GateInput(s.d_in, s.shape, s.selective)
 
     def params(self, s: GateShape) -> int:
         return gate_input_params(s.d_in, s.size, s.selective)
@@ -130,7 +115,7 @@ class MambaGate(Gate):
     owns_delta: bool = True
 
     def build(self, m: nn.Module, s: GateShape) -> None:
-        m.dt = GateInput(s.d_delta, (s.heads,), s.selective)
+        m.dt = layers.GateInput(s.d_delta, (s.heads,), s.selective)
         init_delta(m.dt)
         # Mamba-2 draws A in [1, 16] per head; S6 uses the S4D-real init A = 1..n per channel.
         n = s.state_size
@@ -142,8 +127,8 @@ class MambaGate(Gate):
 
     def log_a(self, m, x, x_delta):
         delta = F.softplus(m.dt(x_delta))
-        A = m.A_log.exp()
-        return (-(delta[..., None] * A) if A.dim() == 2 else -(delta * A)), delta
+        neg_A = -m.A_log.exp()  # negated before the broadcast: one pass over [B, T, H, n]
+        return (delta[..., None] * neg_A if neg_A.dim() == 2 else delta * neg_A), delta
 
 
 @GATES.register

@@ -11,37 +11,30 @@ An injection with two taps (`taps` = 2) also writes the previous token's k_{t-1}
 step t: `value` then gives [B, T, H, 2], the scales of the previous and of the current token, and
 the mixer computes h_t = A_t (h_{t-1} + b'_t k_{t-1} v_{t-1}^T) + b_t k_t v_t^T as two sub-steps
 per token through `mix` (core/frontier.py), carrying k_{t-1}, v_{t-1} in its decoding state.
+Like the gates, the options load without torch (dsf_search/lazy.py); the torch modules they
+build live in core/layers.py.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-
-from dsf_search.core.gates import GateInput, GateShape, gate_input_params, init_delta
+from dsf_search.core.gates import GateShape, gate_input_params, init_delta
 from dsf_search.core.registry import Option, Registry
+from dsf_search.lazy import lazy_modules
+
+if TYPE_CHECKING:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    from dsf_search.core import layers
+else:  # imported when a mixer is built, not when the options are read
+    torch, nn, F, layers = lazy_modules("torch", "torch.nn", "torch.nn.functional", "dsf_search.core.layers")
 
 EXP_GATE_CAP = 15.0  # exp input gates are soft-capped, as in xLSTM 7B, so exp() cannot overflow
-MAX_SQRT_GRADIENT = 1000.0  # Griffin's bound on d sqrt(x) / dx as x -> 0
-
-
-class _BoundedSqrt(torch.autograd.Function):
-    """sqrt(x), exact, with its derivative 1 / (2 sqrt(x)) capped at MAX_SQRT_GRADIENT (as in
-    Griffin's reference code) so it stays finite as x -> 0."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(x)
-        return torch.sqrt(x)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
-        (x,) = ctx.saved_tensors
-        return grad / torch.sqrt(torch.clamp(4.0 * x, min=1.0 / MAX_SQRT_GRADIENT**2))
 
 
 @dataclass(frozen=True)
@@ -89,7 +82,7 @@ class SigmoidInjection(Injection):
     reads_input: bool = True
 
     def build(self, m, s, gate_owns_delta):
-        m.b_in = GateInput(s.d_in, (s.heads,), s.selective)
+        m.b_in = layers.GateInput(s.d_in, (s.heads,), s.selective)
 
     def params(self, s, gate_owns_delta):
         return gate_input_params(s.d_in, s.heads, s.selective)
@@ -108,7 +101,7 @@ class DeltaInjection(Injection):
 
     def build(self, m, s, gate_owns_delta):
         if not gate_owns_delta:
-            m.dt = GateInput(s.d_delta, (s.heads,), s.selective)
+            m.dt = layers.GateInput(s.d_delta, (s.heads,), s.selective)
             init_delta(m.dt)
 
     def params(self, s, gate_owns_delta):
@@ -139,7 +132,7 @@ class SqrtOneMinusA2(Injection):
     gate_tied: bool = True
 
     def value(self, m, x, x_delta, a, delta, beta, n):
-        return _BoundedSqrt.apply((1.0 - a * a).clamp_min(0.0))
+        return layers.BoundedSqrt.apply((1.0 - a * a).clamp_min(0.0))
 
 
 @INJECTIONS.register
@@ -186,7 +179,7 @@ class SigmoidValueInjection(Injection):
     per_value: bool = True
 
     def build(self, m, s, gate_owns_delta):
-        m.b_in = GateInput(s.d_in, (s.heads, s.head_dim), s.selective)
+        m.b_in = layers.GateInput(s.d_in, (s.heads, s.head_dim), s.selective)
 
     def params(self, s, gate_owns_delta):
         return gate_input_params(s.d_in, s.heads * s.head_dim, s.selective)
@@ -205,7 +198,7 @@ class TrapezoidalInjection(DeltaInjection):
 
     def build(self, m, s, gate_owns_delta):
         super().build(m, s, gate_owns_delta)
-        m.lam_in = GateInput(s.d_in, (s.heads,), s.selective)
+        m.lam_in = layers.GateInput(s.d_in, (s.heads,), s.selective)
 
     def params(self, s, gate_owns_delta):
         return super().params(s, gate_owns_delta) + gate_input_params(s.d_in, s.heads, s.selective)

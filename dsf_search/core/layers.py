@@ -1,4 +1,5 @@
-"""Small building blocks shared by the mixer and the model: RoPE, feature maps, channel mixers."""
+"""Small building blocks shared by the mixer and the model: RoPE, feature maps, channel mixers,
+the gates' pre-activation `GateInput` and the bounded square root of the injections."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from dsf_search.core.widths import mlp_hidden, swiglu_hidden
+
+MAX_SQRT_GRADIENT = 1000.0  # Griffin's bound on d sqrt(x) / dx as x -> 0
 
 
 def rotary(x: torch.Tensor, offset: int = 0, base: float = 10000.0) -> torch.Tensor:
@@ -49,15 +54,6 @@ def activation(name: str, x: torch.Tensor) -> torch.Tensor:
     if name == "gelu_tanh":
         return F.gelu(x, approximate="tanh")
     raise ValueError(f"unknown output gate {name!r}")
-
-
-def swiglu_hidden(d_model: int, mlp_ratio: float) -> int:
-    """Hidden width of SwiGLU: 2/3 of the MLP's so both have the same parameter count."""
-    return max(1, round(2 * mlp_ratio * d_model / 3))
-
-
-def mlp_hidden(d_model: int, mlp_ratio: float) -> int:
-    return max(1, round(mlp_ratio * d_model))
 
 
 class MLP(nn.Module):
@@ -119,3 +115,42 @@ class HeadwiseLinear(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         xs = x.reshape(*x.shape[:-1], -1, self.block)
         return torch.einsum("...gi,goi->...go", xs, self.weight).reshape(x.shape)
+
+
+class GateInput(nn.Module):
+    """Pre-activation of a per-token gate, shape [B, T, *shape], from x [B, T, d_in].
+
+    Selective: W x_t + c (`proj`); LTI: a learned constant c (`bias`), the same at every step.
+    """
+
+    def __init__(self, d_in: int, shape: tuple[int, ...], selective: bool):
+        super().__init__()
+        self.shape = shape
+        size = math.prod(shape)
+        if selective:
+            self.proj = nn.Linear(d_in, size)
+        else:
+            self.bias = nn.Parameter(torch.zeros(size))
+
+    @property
+    def const(self) -> torch.Tensor:
+        return self.proj.bias if hasattr(self, "proj") else self.bias
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.proj(x) if hasattr(self, "proj") else self.bias.expand(*x.shape[:-1], -1)
+        return y.reshape(*x.shape[:-1], *self.shape)
+
+
+class BoundedSqrt(torch.autograd.Function):
+    """sqrt(x), exact, with its derivative 1 / (2 sqrt(x)) capped at MAX_SQRT_GRADIENT (as in
+    Griffin's reference code) so it stays finite as x -> 0."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        return torch.sqrt(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        (x,) = ctx.saved_tensors
+        return grad / torch.sqrt(torch.clamp(4.0 * x, min=1.0 / MAX_SQRT_GRADIENT**2))

@@ -23,14 +23,15 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER
-from dsf_search.core.gates import GATES, GateInput, GateShape
+from dsf_search.core.mix_options import GATED, HOUSEHOLDER
+from dsf_search.core.gates import GATES
 from dsf_search.core.injections import INJECTIONS
-from dsf_search.core.frontier import FrontierInputs, extra_widths, substeps, token_outputs, two_taps
-from dsf_search.core.layers import HeadwiseLinear, activation, feature_map, rotary
-from dsf_search.core.mix import coefficients, mix
+from dsf_search.core.frontier import FrontierInputs, substeps, token_outputs, two_taps
+from dsf_search.core.layers import GateInput, HeadwiseLinear, activation, feature_map, rotary
+from dsf_search.core.mixing import coefficients, mix
 from dsf_search.core.spec import MixerSpec
-from dsf_search.core.wiring import HEADWISE_BLOCK, WIRINGS, Wiring
+from dsf_search.core.widths import gate_shape, projection_widths
+from dsf_search.core.wiring import HEADWISE_BLOCK, WIRINGS
 
 RMS_EPS = 1e-6
 LAYER_NORM_EPS = 1e-5  # xLSTM's (and PyTorch's) LayerNorm epsilon
@@ -45,39 +46,6 @@ class MixerState:
     conv: torch.Tensor | None
     offset: int
     previous: tuple[torch.Tensor, torch.Tensor] | None = None
-
-
-def gate_shape(spec: MixerSpec, d_model: int) -> GateShape:
-    """What the gate and injection options of `spec` are built for at width d_model."""
-    wiring = WIRINGS[spec.wiring]
-    width = spec.heads * spec.head_dim
-    d_in = {"input": d_model, "branch": width, "qkv": 3 * width}[wiring.gate_source]
-    d_delta = Wiring.delta_features(d_model) if wiring.delta_rank == "low" else d_in
-    # with a rotation a diagonal gate has one magnitude per state pair
-    n = spec.state_size // 2 if spec.rotation != "none" and spec.transition in DIAGONAL else spec.state_size
-    return GateShape(spec.heads, n, spec.transition in DIAGONAL, spec.selective, d_in, d_delta, spec.head_dim)
-
-
-def uses_delta(spec: MixerSpec) -> bool:
-    """Whether the mixer computes Mamba's Delta_t (the mamba gate or an injection that reads it)."""
-    return (spec.transition in GATED and GATES[spec.gate].owns_delta) or INJECTIONS[spec.injection].reads_delta
-
-
-def projection_widths(spec: MixerSpec, d_model: int) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """The (name, width) parts of in_proj and of x_proj (empty when the wiring has none)."""
-    wiring = WIRINGS[spec.wiring]
-    Hq = 1 if spec.qk_shared else spec.heads
-    qk = [(name, Hq * spec.state_size) for name, src in (("q", spec.query), ("k", spec.key)) if src == "input"]
-    in_parts = (qk if wiring.qk == "in_proj" else []) + [("v", spec.heads * spec.head_dim)]
-    in_parts += extra_widths(spec, Hq)  # frontier.py: dplr's erase direction, the factors' keys and values
-    if wiring.qk == "headwise":
-        return in_parts, []
-    x_parts = []
-    if wiring.delta_rank == "low" and uses_delta(spec):
-        x_parts.append(("dt", Wiring.delta_features(d_model)))
-    if wiring.qk == "x_proj":
-        x_parts += qk[::-1]  # k | q: Mamba's x_proj order dt | B | C
-    return in_parts, x_parts
 
 
 class DSFMixer(nn.Module):

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from dsf_search.core.forms.inputs import (
+from dsf_search.core.mix_options import (
     DECAY_PLACEMENTS,
     DIAGONAL,
     GATED,

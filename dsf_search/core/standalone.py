@@ -23,12 +23,13 @@ import math
 import pprint
 from typing import Any
 
-from dsf_search.core.forms.inputs import DIAGONAL, GATED, HOUSEHOLDER, SUM_EPS
-from dsf_search.core.layers import mlp_hidden, swiglu_hidden
+from dsf_search.core.forms.inputs import SUM_EPS
+from dsf_search.core.mix_options import DIAGONAL, GATED, HOUSEHOLDER
 from dsf_search.core.gates import GLA_TAU, RGLRU_C
 from dsf_search.core.injections import EXP_GATE_CAP
-from dsf_search.core.mixer import LAYER_NORM_EPS, RMS_EPS, projection_widths
-from dsf_search.core.mixer import gate_shape as mixer_gate_shape
+from dsf_search.core.mixer import LAYER_NORM_EPS, RMS_EPS
+from dsf_search.core.widths import gate_shape as mixer_gate_shape
+from dsf_search.core.widths import mlp_hidden, projection_widths, swiglu_hidden
 from dsf_search.core.spec import MixerSpec, ModelSpec
 from dsf_search.core.wiring import HEADWISE_BLOCK, WIRINGS
 

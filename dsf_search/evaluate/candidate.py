@@ -8,12 +8,12 @@ import yaml
 
 from dsf_search.core import zoo
 from dsf_search.core.spec import ModelSpec
+from dsf_search.defaults import DEFAULT_PROTOCOL
 from dsf_search.errors import InputError
 from dsf_search.evaluate.protocol import Protocol
 
 # Sizes a preset gets when the protocol imposes none (the zoo's own defaults).
 DEFAULT_D_MODEL, DEFAULT_N_LAYERS = 64, 2
-DEFAULT_PROTOCOL = "evaluators/quick.yaml"
 
 
 def default_protocol_path() -> Path:

@@ -57,7 +57,6 @@ from dsf_search.core.spec import ModelSpec
 from dsf_search.grammar import (INVALID, FileErrors, Node, Problem, Problems, Reader, allowed_list, at_least,
                                 between, did_you_mean, parse, positive, read)
 from dsf_search.grammar.limits import SIZE_CEILINGS
-from dsf_search.tasks import TASKS, make_task
 
 MAXIMIZE, MINIMIZE = "maximize", "minimize"
 
@@ -393,6 +392,8 @@ class _ProtocolReader(Reader):
 
     def task(self, node: Node, index: int, training: Any, labels: dict[str, int]) -> Any:
         """Task ``index`` of the list; ``labels`` maps the labels seen so far to their index."""
+        from dsf_search.tasks import TASKS  # the generators import torch: only protocols with tasks need them
+
         keys = self.mapping(node, _TASK_KEYS)
         if keys is None:
             return INVALID
@@ -451,6 +452,8 @@ class _ProtocolReader(Reader):
 
     def setting(self, task: str, setting_id: str, params: dict[str, Any], node: Node, path: str) -> Any:
         """Build the task once, so a bad parameter value is reported here and not mid-search."""
+        from dsf_search.tasks import make_task
+
         if task == "byte_lm" and isinstance(params.get("path"), str):
             params = {**params, "path": str(self.base_dir / Path(params["path"]).expanduser())}
         try:

@@ -25,10 +25,10 @@ from dsf_search.evaluate.protocol import Protocol, TaskEntry
 from dsf_search.evaluate.runner import fit_to_task, resolve_device
 from dsf_search.evaluate.score import masked_loss
 from dsf_search.evaluate.train import lr_at, make_optimizer
+from dsf_search.defaults import DEFAULT_MAX_LEN
 from dsf_search.results.matches import unknown
 from dsf_search.tasks import TaskData, make_task
 
-DEFAULT_MAX_LEN = 64
 TRIAL_TRAINING = -1  # CoefficientMaps.train_steps of maps drawn with a trial's kept weights
 
 

@@ -14,11 +14,11 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
+from dsf_search.defaults import RESAMPLES
 from dsf_search.results.pareto import pareto_mask
 from dsf_search.search import attrs as A
 from dsf_search.search.fixed import SOURCE_TRIAL
 
-RESAMPLES = 1000
 P_FRONT = "p_front"
 
 

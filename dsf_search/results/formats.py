@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from dsf_search.errors import InputError
+from dsf_search.defaults import FORMATS
 from dsf_search.results.extras import require
 
-FORMATS = ("table", "csv", "json", "markdown", "parquet")
 BINARY = ("parquet",)
 MISSING = "-"
 TABLE_DIGITS, MARKDOWN_DIGITS = 4, 6

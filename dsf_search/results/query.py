@@ -12,11 +12,10 @@ from collections.abc import Sequence
 import pandas as pd
 
 from dsf_search.errors import InputError
+from dsf_search.defaults import ALL, STATES
 from dsf_search.results.expression import evaluate_where
 from dsf_search.results.matches import unknown
 
-STATES = ("COMPLETE", "FAIL", "PRUNED", "RUNNING", "WAITING")
-ALL = "ALL"
 DIRECTIONS = {"asc": True, "desc": False}
 
 

@@ -23,7 +23,8 @@ import pandas as pd
 from dsf_search.errors import InputError
 from dsf_search.evaluate.protocol import COST_METRICS, EFFICIENCY_METRICS, MAXIMIZE, QUALITY, Protocol, load_protocol
 from dsf_search.results import plots
-from dsf_search.results.coefficients import DEFAULT_MAX_LEN, check_mappable, coefficient_maps, task_entry, trained_maps
+from dsf_search.defaults import DEFAULT_MAPS, DEFAULT_MAX_LEN, REPORT_DIR
+from dsf_search.results.coefficients import check_mappable, coefficient_maps, task_entry, trained_maps
 from dsf_search.results.extras import pyplot
 from dsf_search.results.formats import cell, plain
 from dsf_search.results.importance import importances
@@ -38,8 +39,6 @@ from dsf_search.search.storage import DEFAULT_ROOT, study_dir
 from dsf_search.search.plan import load_plan
 from dsf_search.tasks import make_task
 
-REPORT_DIR = "report"
-DEFAULT_MAPS = 3
 FAILURE_EXAMPLES = 5
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1300px; color: #222; }

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import optuna
+from typing import TYPE_CHECKING, Any
 
 from dsf_search.core.checks import Finding, check, errors_of
 from dsf_search.core.cost import Cost, analytic_cost
@@ -22,6 +20,9 @@ from dsf_search.names import study_name_problem
 from dsf_search.search.expect import ExpectReader, Expectations
 from dsf_search.search.settings import CheckPolicy, Constraint, SearchSettings, SettingsReader
 from dsf_search.space import OutsideSpace, Point, Seed, Space, SpaceError, Variable, read_space
+
+if TYPE_CHECKING:  # only the annotations name optuna (a trial is passed in)
+    import optuna
 
 TOP_KEYS = ("name", "description", "model", "seeds", "constraints", "objectives", "evaluator", "search", "checks",
             "expect")

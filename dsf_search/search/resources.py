@@ -9,6 +9,7 @@ protocol, the need, the offer and the flags that change the need.
 
 from __future__ import annotations
 
+import ctypes
 import os
 from dataclasses import dataclass
 
@@ -30,11 +31,35 @@ def _count(value: float, unit: str) -> str:
     return f"{text} {unit}" + ("" if value == 1 else "s")
 
 
-def local_gpus() -> int:
-    """GPUs a local Ray would detect (CUDA devices visible to this process)."""
-    import torch
+NVML_LIBRARIES = ("libnvidia-ml.so.1", "nvml.dll")  # the NVIDIA driver's management library (Linux, Windows)
 
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+def nvml_device_count() -> int:
+    """NVIDIA devices the driver's NVML counts on this machine (0 without a driver), read
+    through ctypes as Ray's own detection reads it, so no torch or Ray import is needed."""
+    for name in NVML_LIBRARIES:
+        try:
+            nvml = ctypes.CDLL(name)
+        except OSError:
+            continue
+        if nvml.nvmlInit_v2() != 0:  # NVML_SUCCESS is 0
+            return 0
+        try:
+            count = ctypes.c_uint(0)
+            return count.value if nvml.nvmlDeviceGetCount_v2(ctypes.byref(count)) == 0 else 0
+        finally:
+            nvml.nvmlShutdown()
+    return 0
+
+
+def local_gpus() -> int:
+    """GPUs a local Ray would detect: NVML's device count, at most as many as
+    CUDA_VISIBLE_DEVICES names when it is set (Ray's rule; "" and "NoDevFiles" name none)."""
+    count = nvml_device_count()
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        count = min(count, 0 if visible in ("", "NoDevFiles") else len(visible.split(",")))
+    return count
 
 
 def local_offer() -> Offer:

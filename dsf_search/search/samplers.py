@@ -7,8 +7,7 @@ import warnings
 import optuna
 
 from dsf_search.errors import InputError
-
-SAMPLERS = ("tpe", "nsga2", "nsga3", "gp", "random", "grid")
+from dsf_search.defaults import SAMPLERS
 
 
 class GridSampler(optuna.samplers.BruteForceSampler):

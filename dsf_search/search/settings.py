@@ -14,6 +14,7 @@ from typing import Any
 from dsf_search.core.checks import CODES
 from dsf_search.core.cost import analytic_cost
 from dsf_search.core.spec import ModelSpec
+from dsf_search.defaults import SAMPLERS
 from dsf_search.evaluate.protocol import MAX_COST_LENGTH, Protocol, ProtocolError, load_protocol
 from dsf_search.grammar.limits import MAX_PARALLELISM, MAX_SEED, MAX_TRIALS
 from dsf_search.grammar import INVALID, Node, Problems, Reader, allowed_list, between, did_you_mean, read
@@ -21,7 +22,6 @@ from dsf_search.grammar import INVALID, Node, Problems, Reader, allowed_list, be
 COSTS = ("params", "state_bytes", "flops_per_token")
 LENGTH_COSTS = ("state_bytes", "flops_per_token")
 DIRECTIONS = ("maximize", "minimize")
-SAMPLERS = ("tpe", "nsga2", "nsga3", "gp", "random", "grid")
 STATISTICS = ("mean", "lower_bound")
 DEFAULT_TRIALS = 50
 DEFAULT_MAX_FAILURES = 20

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import urllib.parse
 from pathlib import Path
-
-import optuna
-from optuna.storages import BaseStorage, JournalStorage
+from typing import TYPE_CHECKING
 
 from dsf_search.errors import InputError
 from dsf_search.names import check_study_name
-from dsf_search.search.journal import open_journal
+
+if TYPE_CHECKING:  # Optuna is imported when a storage is opened, not for the paths and names here
+    from optuna.storages import BaseStorage
 
 DEFAULT_ROOT = Path("results")
 JOURNAL_NAME = "journal.log"
@@ -65,6 +65,11 @@ def open_storage(url: str | None, study: str, root: Path | str = DEFAULT_ROOT, c
     is an Optuna storage URL (sqlite:///..., postgresql://..., mysql://...); errors show it with
     its password redacted.
     """
+    import optuna
+    from optuna.storages import JournalStorage
+
+    from dsf_search.search.journal import open_journal
+
     path = journal_file(url, study, root)
     if path is not None:
         if not create and not path.exists():
@@ -81,4 +86,6 @@ def open_storage(url: str | None, study: str, root: Path | str = DEFAULT_ROOT, c
 
 
 def study_names(storage: BaseStorage) -> list[str]:
+    import optuna
+
     return [s.study_name for s in optuna.get_all_study_summaries(storage)]

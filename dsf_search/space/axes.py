@@ -18,7 +18,7 @@ from dsf_search.core.spec import (
     NORMS, OUTPUT_GATES, POSITIONALS, QUERY_SOURCES, READOUTS, ROTATIONS, SCALES, TRANSITIONS, WIRING_CHOICES,
     MixerSpec, ModelSpec,
 )
-from dsf_search.core.forms.inputs import DECAY_PLACEMENTS
+from dsf_search.core.mix_options import DECAY_PLACEMENTS
 from dsf_search.core.low_rank import LOW_RANKS
 from dsf_search.kinds import KIND_NAMES, is_kind
 from dsf_search.grammar.limits import SIZE_CEILINGS

@@ -7,11 +7,12 @@ A domain knows how to ask an Optuna trial for a value (`suggest`), whether it is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import optuna
+from typing import TYPE_CHECKING, Any
 
 from dsf_search.kinds import is_kind
+
+if TYPE_CHECKING:  # only the annotations name optuna (a trial is passed in)
+    import optuna
 
 
 def show(value: Any) -> str:

@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import optuna
+from typing import TYPE_CHECKING, Any
 
 from dsf_search.core.spec import ModelSpec
 from dsf_search.space.domains import Domain, size
 from dsf_search.space.resolve import Resolver
 from dsf_search.space.seeds import OutsideSpace, Seed, resolve_seed, seeds_of_spec
 from dsf_search.space.variables import Variable
+
+if TYPE_CHECKING:  # only the annotations name optuna (a trial is passed in)
+    import optuna
 
 # Decision paths `size` walks at most: every value of an axis a condition reads is a path of its own.
 MAX_COUNTED_PATHS = 10_000

@@ -12,7 +12,7 @@ import torch
 from dsf_search.core import mix
 from dsf_search.core.forms.inputs import prepare
 from dsf_search.core.forms.inputs import HOUSEHOLDER
-from dsf_search.core.mix import FORMS, choose_form
+from dsf_search.core.mixing import FORMS, choose_form
 
 TRANSITIONS = ("identity", "scalar", "diagonal", "householder", "householder_scalar", "householder_diagonal")
 READOUTS = ("linear", "exp")

@@ -202,7 +202,7 @@ def test_linear_readout_scalar_gate_placements_coincide(form):
 
 def test_auto_runs_forgetting_attention_through_sdpa():
     from dsf_search.core.forms.inputs import prepare
-    from dsf_search.core.mix import choose_form
+    from dsf_search.core.mixing import choose_form
 
     q, k, v, kw = frontier_case("outside", T=12, readout="exp")
     assert choose_form(prepare(q, k, v, **{"eta": None, "a": None, "beta": None, "normalization": "sum", **kw}), False) == "sdpa"

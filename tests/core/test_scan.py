@@ -8,7 +8,7 @@ import torch
 
 from dsf_search.core import mix
 from dsf_search.core.forms.inputs import HOUSEHOLDER, prepare
-from dsf_search.core.mix import choose_form
+from dsf_search.core.mixing import choose_form
 from tests.core.mix_cases import all_combinations, make_case
 from tests.core.test_mix_forms import assert_forms_agree
 
@@ -44,3 +44,62 @@ def test_auto_picks_scan_for_per_channel_ssms_only():
     assert choose_form(prepare(q, k, torch.randn(2, 16, 8, 1), **args), False) == "chunked"
     with pytest.raises(NotImplementedError, match="form 'scan' does not implement transition 'householder_diagonal'"):
         mix(q, k, torch.randn(2, 16, 8, 1), transition="householder_diagonal", log_a=log_a, beta=torch.rand(2, 16, 8), form="scan")
+
+
+def _grads(loss: torch.Tensor, leaves: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return dict(zip(leaves, torch.autograd.grad(loss, list(leaves.values()))))
+
+
+@pytest.mark.parametrize("combo", [c for c in COMBOS if c[4]], ids=lambda c: "-".join(map(str, c)))
+def test_scan_gradients_through_the_state(combo):
+    """The backward pass through initial_state and the returned state (a sequence in pieces)
+    equals the recurrent form's, for every input of both pieces."""
+    case = make_case(*combo, T=14, dv=2, seed=5, dtype=torch.float64)
+    first, second = case.sliced(0, 6), case.sliced(6, 14)
+    w = torch.randn(2, 14, 2, 2, dtype=torch.float64)
+    out = {}
+    for form in ("recurrent", "scan"):
+        y1, s1 = mix(first.q, first.k, first.v, form=form, return_state=True, **first.kwargs)
+        y2, s2 = mix(second.q, second.k, second.v, form=form, initial_state=s1, return_state=True, **second.kwargs)
+        final = sum(s.sum() for s in (s2 if isinstance(s2, tuple) else (s2,)))
+        out[form] = _grads((torch.cat([y1, y2], dim=1) * w).sum() + 0.3 * final, case.leaves())
+    for name, g in out["recurrent"].items():
+        torch.testing.assert_close(out["scan"][name], g, rtol=1e-9, atol=1e-9, msg=f"{case.label}: {name}")
+
+
+@pytest.mark.parametrize("transition", ("scalar", "diagonal", "identity"))
+def test_scan_with_heads_sharing_q_and_k(transition):
+    """q and k shared by every head (expanded views, as Mamba's C and B), per-channel gates
+    shared over the batch (LTI, as S4D): gradients reach the unexpanded tensors as in the
+    recurrent form."""
+    g = torch.Generator().manual_seed(0)
+    B, T, H, n = 3, 9, 5, 4
+    q0, k0 = (torch.randn(B, T, 1, n, generator=g, dtype=torch.float64).requires_grad_() for _ in range(2))
+    v = torch.randn(B, T, H, 1, generator=g, dtype=torch.float64).requires_grad_()
+    leaves = {"q": q0, "k": k0, "v": v}
+    kwargs = {"transition": transition}
+    if transition != "identity":
+        log_a0 = (-torch.rand(1, 1, H, n if transition == "diagonal" else 1, generator=g, dtype=torch.float64)).requires_grad_()
+        leaves["log_a"] = log_a0
+        kwargs["log_a"] = log_a0.expand(B, T, H, -1) if transition == "diagonal" else log_a0[..., 0].expand(B, T, H)
+    w = torch.randn(B, T, H, 1, dtype=torch.float64)
+    out = {}
+    for form in ("recurrent", "scan"):
+        y = mix(q0.expand(B, T, H, n), k0.expand(B, T, H, n), v, form=form, **kwargs)
+        out[form] = (y, _grads((y * w).sum(), leaves))
+    torch.testing.assert_close(out["scan"][0], out["recurrent"][0], rtol=1e-10, atol=1e-10)
+    for name, grad in out["recurrent"][1].items():
+        torch.testing.assert_close(out["scan"][1][name], grad, rtol=1e-9, atol=1e-9, msg=name)
+
+
+@pytest.mark.parametrize("combo", [c for c in COMBOS if c[4]], ids=lambda c: "-".join(map(str, c)))
+def test_scan_without_gradients_keeps_no_states(combo):
+    """Under no_grad the scan keeps only the running state; outputs and the final state equal
+    those computed with gradients."""
+    case = make_case(*combo, T=11, dv=1, seed=2)
+    y, s = mix(case.q, case.k, case.v, form="scan", return_state=True, **case.kwargs)
+    with torch.no_grad():
+        y0, s0 = mix(case.q, case.k, case.v, form="scan", return_state=True, **case.kwargs)
+    torch.testing.assert_close(y0, y.detach(), rtol=0, atol=0)
+    for a, b in zip(s0 if isinstance(s0, tuple) else (s0,), s if isinstance(s, tuple) else (s,)):
+        torch.testing.assert_close(a, b.detach(), rtol=0, atol=0)

@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from dsf_search.core import zoo
-from dsf_search.core.mix import mix
+from dsf_search.core.mixing import mix
 from dsf_search.core.mixer import DSFMixer
 
 pytest.importorskip("einops", reason="the `reference` extra (flash-linear-attention, einops) is not installed")

@@ -61,3 +61,25 @@ def test_a_running_ray_is_asked_for_its_largest_node(make_space, ray_session, tm
     space = make_space()
     with pytest.raises(InputError, match=r"needs 64 CPUs and 0 GPUs per trial.*the Ray cluster's largest node"):
         run_search(space, out=io.StringIO(), show_progress=False, cpus_per_trial=64, root=str(tmp_path / "r"))
+
+
+def test_the_local_gpu_count_follows_cuda_visible_devices_as_ray_does(monkeypatch):
+    from dsf_search.search import resources
+
+    monkeypatch.setattr(resources, "nvml_device_count", lambda: 4)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert resources.local_gpus() == 4
+    for visible, count in (("1,3", 2), ("0", 1), ("0,1,2,3,4,5", 4), ("", 0), ("NoDevFiles", 0)):
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+        assert resources.local_gpus() == count, visible
+
+
+def test_the_local_gpu_count_agrees_with_torch_where_torch_sees_cuda(monkeypatch):
+    import torch
+
+    from dsf_search.search.resources import local_gpus
+
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    if not torch.cuda.is_available():
+        pytest.skip("torch sees no CUDA device here (NVML's count is then what Ray sees)")
+    assert local_gpus() == torch.cuda.device_count()

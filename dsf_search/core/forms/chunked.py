@@ -193,7 +193,7 @@ def _chunk_products(
 ) -> _Products:
     """Gate products inside each chunk for q, k [B, H, N, C, n] (see `_Products`)."""
     hh = inp.householder
-    if inp.gate is None:
+    if inp.log_gate is None:
         Kk = (k @ k.transpose(-1, -2)).tril(-1) if hh else None
         return _Products((q @ k.transpose(-1, -2)).tril(), Kk, q, k if hh else None, k, None)
 

@@ -7,21 +7,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 
 import torch
 
+from dsf_search.core.mix_options import (
+    DECAY_PLACEMENTS,
+    DIAGONAL,
+    GATED,
+    HOUSEHOLDER,
+    NORMALIZATIONS,
+    READOUTS,
+    ROTATABLE,
+    TRANSITIONS,
+)
 from dsf_search.core.transitions import TRANSITIONS as _REGISTRY
 
-READOUTS = ("linear", "exp")
-NORMALIZATIONS = ("none", "sum", "maxabs", "learned")
-# The transition structures and their groups, from the registry (core/transitions.py).
-TRANSITIONS = _REGISTRY.names()
-GATED = {t.name for t in _REGISTRY if t.gated}
-DIAGONAL = {t.name for t in _REGISTRY if t.diagonal}
-HOUSEHOLDER = {t.name for t in _REGISTRY if t.householder}
-# Transitions that accept a rotation theta (every one whose gate commutes with it).
-ROTATABLE = {t.name for t in _REGISTRY if t.rotatable}
-DECAY_PLACEMENTS = ("inside", "outside")
 # Low-precision inputs are computed in float32 by every form except the GPU kernels of 'fla'
 # (CPU kernels such as the triangular solve have no half-precision versions).
 LOW_PRECISION = (torch.float16, torch.bfloat16)
@@ -38,9 +39,12 @@ class MixInputs:
     """Inputs of one call of `mix`, head-major.
 
     q, k: [B, H, T, n]; v: [B, H, T, d_v].
-    gate: the gate values a_t ([B, H, T] for scalar gates, [B, H, T, n] for diagonal ones),
-        or None when the transition has no gate part.
-    log_gate: log|a_t|, same shape as `gate` (exact when given as `log_a`).
+    log_a / a: the gate as given, head-major: log a_t (nonnegative gates) or the signed values
+        a_t ([B, H, T] for scalar gates, [B, H, T, n] for diagonal ones); both None when the
+        transition has no gate part. From them, on first use (a form that works in log space
+        never builds the values, and one that scans the values never takes their logs):
+    gate: the gate values a_t, same shape, or None.
+    log_gate: log|a_t|, same shape (exact when given as `log_a`).
     signed: whether the gate was given as signed values `a` (so products carry a sign).
     beta: [B, H, T] for Householder transitions, else None.
     theta: [B, H, T, n // 2] rotation angles of consecutive state pairs, or None. With theta,
@@ -55,9 +59,8 @@ class MixInputs:
     k: torch.Tensor
     v: torch.Tensor
     transition: str
-    gate: torch.Tensor | None
-    log_gate: torch.Tensor | None
-    signed: bool
+    log_a: torch.Tensor | None
+    a: torch.Tensor | None
     beta: torch.Tensor | None
     b: torch.Tensor | None
     readout: str
@@ -68,6 +71,18 @@ class MixInputs:
     u: torch.Tensor | None = None
     w: torch.Tensor | None = None
     outside: bool = False
+
+    @property
+    def signed(self) -> bool:
+        return self.a is not None
+
+    @cached_property
+    def gate(self) -> torch.Tensor | None:
+        return self.a if self.a is not None else (None if self.log_a is None else self.log_a.exp())
+
+    @cached_property
+    def log_gate(self) -> torch.Tensor | None:
+        return self.log_a if self.a is None else LogAbs.apply(self.a)
 
     @property
     def householder(self) -> bool:
@@ -199,24 +214,17 @@ def prepare(
     elif eta is not None:
         raise ValueError(f"mix: eta is only used with normalization 'learned', not {normalization!r}")
 
-    gate = log_gate = None
-    if log_a is not None:
-        log_gate = _head_major(log_a)
-        if pair_gate:
-            log_gate = log_gate.repeat_interleave(2, dim=-1)
-        gate = log_gate.exp()
-    elif a is not None:
-        gate = _head_major(a)
-        log_gate = LogAbs.apply(gate)
+    log_a = _head_major(log_a)
+    if log_a is not None and pair_gate:
+        log_a = log_a.repeat_interleave(2, dim=-1)
 
     return MixInputs(
         q=_head_major(q),
         k=_head_major(k),
         v=_head_major(v),
         transition=transition,
-        gate=gate,
-        log_gate=log_gate,
-        signed=a is not None,
+        log_a=log_a,
+        a=_head_major(a),
         beta=_head_major(beta),
         b=_head_major(b),
         readout=readout,

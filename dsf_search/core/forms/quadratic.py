@@ -117,7 +117,7 @@ class _Scores:
 
     def __init__(self, inp: MixInputs):
         self.inp = inp
-        self.G = None if inp.gate is None else _pair_products(inp)
+        self.G = None if inp.log_gate is None else _pair_products(inp)
         if inp.outside:
             self.C = _pair_dot(inp.q, inp.k, None, False)
             if inp.readout == "linear":
@@ -160,7 +160,7 @@ def quadratic_linear(
     V = augmented_values(inp)
     out = parts.scores() @ V
     S0 = pack_state(inp, initial_state)
-    G0 = None if inp.gate is None else _from_start(inp)
+    G0 = None if inp.log_gate is None else _from_start(inp)
     W = None
     if S0 is not None:
         out = out + inp.scale * _through_start(inp.q, S0, G0, inp.diagonal)
