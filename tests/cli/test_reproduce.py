@@ -130,3 +130,20 @@ def test_a_shipped_study_runs_end_to_end_at_the_quick_budget(tmp_path):
     assert [c["claim"] for c in quick["claims"]] == [c["claim"] for c in shipped["claims"]]
     assert all(c["verdict"] in ("PASS", "FAIL", "INCONCLUSIVE") for c in quick["claims"]) and quick["quick"]
     assert all(c["judgement"]["n"] for c in quick["claims"])  # every claim saw the quick trials' seeds
+
+
+def test_docs_studies_shows_every_committed_claim(monkeypatch, capsys):
+    """docs/studies.md's table is `reproduce --list --markdown` over the committed results, and
+    every study of spaces/studies/ has committed verdicts for each of its claims."""
+    monkeypatch.chdir(REPO)
+    assert main(["reproduce", "--list", "--markdown"]) == 0
+    table = capsys.readouterr().out
+    assert (REPO / "docs" / "studies.md").read_text().endswith(table)
+    assert "(not run yet)" not in table
+    from dsf_search.search.plan import load_plan
+    from dsf_search.search.studies import study_files
+
+    for path in study_files(REPO / "spaces" / "studies"):
+        plan = load_plan(path)
+        shipped = json.loads((REPO / "results" / "showcase" / plan.name / "verdicts.json").read_text())
+        assert [c["claim"] for c in shipped["claims"]] == [c.claim for c in plan.expect.claims], plan.name
