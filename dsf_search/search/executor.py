@@ -45,10 +45,15 @@ class _Running:
     job: Job
     actor: Any
     ref: Any
-    started: float
+    ready: Any  # resolves when the actor is placed and up: the job's clock starts then, not at submit
+    submitted: float
+    started: float | None = None
     attempt: int = 1
     history: list[str] = field(default_factory=list)
 
+
+# After this long unplaced, a new actor is taken to wait for the CPUs that idle actors hold.
+PLACEMENT_WAIT_S = 2.0
 
 # Ray's switch for "this node may join a cluster"; off, every Ray server binds to 127.0.0.1.
 RAY_CLUSTER_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
@@ -94,7 +99,8 @@ class RayExecutor:
 
     A job whose actor dies is retried on a fresh actor up to `retries` times; one that runs past
     `hard_timeout_s` (the protocol's timeout plus a grace) has its actor killed and comes back as
-    'timeout'.
+    'timeout'. The time counts from when the job's actor is up, so a job that waits for a free CPU
+    (more jobs in flight than the cluster has slots) is not killed for its wait.
     """
 
     def __init__(self, parallel: int, cpus_per_trial: float, gpus_per_trial: float, hard_timeout_s: float,
@@ -120,8 +126,9 @@ class RayExecutor:
 
     def submit(self, job: Job, attempt: int = 1, history: list[str] | None = None) -> None:
         actor = self._actor()
+        ready = actor.__ray_ready__.remote()  # an actor runs its calls in order: this one returns first
         ref = actor.run.remote(job, self.evaluate_fn)
-        self._running[ref] = _Running(job, actor, ref, time.monotonic(), attempt, history or [])
+        self._running[ref] = _Running(job, actor, ref, ready, time.monotonic(), None, attempt, history or [])
 
     def running(self) -> list[int]:
         return [r.job.trial for r in self._running.values()]
@@ -150,8 +157,21 @@ class RayExecutor:
                 else:
                     done.append((run.job.trial, {"status": "error", "reason": "; ".join(history), "metrics": {}}))
         now = time.monotonic()
+        waiting = [run for run in self._running.values() if run.started is None]
+        if waiting:
+            up, _ = ray.wait([run.ready for run in waiting], num_returns=len(waiting), timeout=0)
+            up = set(up)
+            for run in waiting:
+                if run.ready in up:
+                    run.started = now
+            if any(run.started is None and now - run.submitted > PLACEMENT_WAIT_S for run in waiting):
+                # a new actor waits for CPUs that idle actors hold (more jobs in flight than slots):
+                # free them, or it would wait forever
+                for actor in self._idle:
+                    ray.kill(actor, no_restart=True)
+                self._idle.clear()
         for ref, run in list(self._running.items()):
-            if now - run.started > self.hard_timeout_s:
+            if run.started is not None and now - run.started > self.hard_timeout_s:
                 self._running.pop(ref)
                 ray.kill(run.actor, no_restart=True)
                 done.append((run.job.trial, {

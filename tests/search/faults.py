@@ -76,3 +76,11 @@ def times_out(spec, protocol, **kw):
     from dsf_search.evaluate.result import EvalResult
 
     return EvalResult(status="timeout", reason="injected: past the time budget")
+
+
+def sleeps(spec, protocol, seconds: float = 8.0, **kw):
+    """Takes `seconds` and reports success with no metrics: a job whose length is known."""
+    from dsf_search.evaluate.result import EvalResult
+
+    time.sleep(seconds)
+    return EvalResult(status="ok")

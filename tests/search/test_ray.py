@@ -59,3 +59,29 @@ def test_a_worker_that_exits_once_succeeds_on_retry(make_space, ray_session, tmp
     first = load("tiny_space").trials[0]
     assert first.state == TrialState.COMPLETE
     assert "worker died" in first.user_attrs["retries"][0]
+
+
+def test_a_job_waiting_for_a_free_cpu_is_not_timed_out_for_its_wait(ray_session):
+    """Three jobs in flight on Ray's two CPUs: the third waits ~8 s for a slot, then runs ~8 s.
+    Its hard timeout (16 s) counts from when its worker is up, so it completes; counted from
+    submission it was killed after 16 s as a timeout without having had the time to run."""
+    import time
+
+    from dsf_search.core.spec import ModelSpec
+    from dsf_search.evaluate.protocol import Protocol
+    from dsf_search.search.executor import RayExecutor
+    from dsf_search.search.worker import Job
+
+    executor = RayExecutor(parallel=3, cpus_per_trial=1, gpus_per_trial=0, hard_timeout_s=16.0,
+                           evaluate_fn=functools.partial(faults.sleeps, seconds=8.0))
+    try:
+        for trial in range(3):
+            executor.submit(Job(trial=trial, spec=ModelSpec().to_dict(), protocol=Protocol(name="p"), device="cpu",
+                                seed=0, threads=1, timeout_s=60.0))
+        outcomes, deadline = {}, time.monotonic() + 90
+        while len(outcomes) < 3 and time.monotonic() < deadline:
+            outcomes.update(executor.wait(1.0))
+    finally:
+        executor.shutdown()
+    assert sorted(outcomes) == [0, 1, 2]
+    assert {trial: o["status"] for trial, o in outcomes.items()} == {0: "ok", 1: "ok", 2: "ok"}, outcomes
