@@ -4,7 +4,6 @@ claims as spaces with an `expect:` section) run through the real search, with a 
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import time
@@ -81,9 +80,9 @@ def _reproduce(path: Path, args: argparse.Namespace) -> int:
     from dsf_search.cli.run import print_summary
     from dsf_search.errors import InputError
     from dsf_search.results.claims import check_claims, verdicts
-    from dsf_search.results.export import atomic_write, refresh_exports
-    from dsf_search.results.showcase import (Run, command_line, committed, load_average, now, record, trials_span,
-                                             write_showcase)
+    from dsf_search.results.export import refresh_exports
+    from dsf_search.results.showcase import (VERDICTS, Run, command_line, committed, load_average, now, record,
+                                             trials_span, write_showcase, write_verdicts)
     from dsf_search.results.table import table
     from dsf_search.results.study import load_study
     from dsf_search.search import run_search
@@ -121,9 +120,8 @@ def _reproduce(path: Path, args: argparse.Namespace) -> int:
             lines[0] += ("  (committed: not there)" if was is None else
                          f"  (committed: {was}{', same' if was == v.verdict else ', DIFFERS'})")
         print("\n".join(lines), file=out)
-    data = record(run, results, plan.expect.source)
-    target = study_dir(plan.name, args.root) / "verdicts.json"
-    atomic_write(target, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str) + "\n"))
+    target = study_dir(plan.name, args.root) / VERDICTS
+    write_verdicts(target, record(run, results, plan.expect.source))
     print(f"verdicts written to {target}", file=out)
     if args.showcase is not None:
         folder = write_showcase(Path(args.showcase), run, results, plan.expect.source, None, args.root)

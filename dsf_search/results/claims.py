@@ -114,7 +114,6 @@ def expected_columns(plan: SearchPlan) -> list[str]:
     protocol's metrics with their seed statistics), shorthands included: what a claim may name."""
     metrics = list(plan.protocol.metrics) if plan.protocol is not None else []
     stats = [m + s for m in metrics for s in STAT_SUFFIXES] if plan.protocol is not None and plan.protocol.seeds > 1 else []
-    rows: list[dict[str, Any]] = []
     specs = [plan.seed_spec(seed) for seed in plan.seeds]
     if plan.size() is not None:
         for i, point in enumerate(plan.enumerate()):

@@ -84,6 +84,11 @@ def record(run: Run, verdicts: Sequence[Verdict], source: str) -> dict[str, Any]
             "claims": [v.to_dict() for v in verdicts]}
 
 
+def write_verdicts(path: Path, data: dict[str, Any]) -> None:
+    """Write a verdicts.json record (see `record`) atomically."""
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str) + "\n"))
+
+
 def trials_span(df) -> float | None:
     """Seconds from the first trial's start to the last trial's end in a results table (None
     without a finished trial)."""
@@ -147,7 +152,7 @@ def write_showcase(directory: Path, run: Run, verdicts: Sequence[Verdict], sourc
     data = record(run, verdicts, source)
     atomic_write(folder / TRIALS, lambda tmp: df.to_csv(tmp, index=False))
     atomic_write(folder / README, lambda tmp: tmp.write_text(_markdown(data, verdicts, with_report)))
-    atomic_write(folder / VERDICTS, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str) + "\n"))
+    write_verdicts(folder / VERDICTS, data)
     return folder
 
 

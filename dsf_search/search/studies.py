@@ -82,8 +82,7 @@ def quick_plan(plan: SearchPlan) -> SearchPlan:
     if plan.protocol is None:
         raise InputError(f"{plan.file}: the study names no evaluator")
     trials = max(len(plan.seeds), min(plan.trials or QUICK_TRIALS, QUICK_TRIALS))
-    quick = SearchPlan(name=plan.name + QUICK_SUFFIX, description=plan.description, file=plan.file, space=plan.space,
-                       evaluator=plan.evaluator, protocol=quick_protocol(plan.protocol), objectives=plan.objectives,
-                       constraints=plan.constraint_list, search=dataclasses.replace(plan.search, trials=trials, ladder=()),
-                       checks=plan.checks, expect=plan.expect)
-    return quick
+    return SearchPlan(name=plan.name + QUICK_SUFFIX, description=plan.description, file=plan.file, space=plan.space,
+                      evaluator=plan.evaluator, protocol=quick_protocol(plan.protocol), objectives=plan.objectives,
+                      constraints=plan.constraint_list, search=dataclasses.replace(plan.search, trials=trials, ladder=()),
+                      checks=plan.checks, expect=plan.expect)
