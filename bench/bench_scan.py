@@ -14,6 +14,11 @@ backward runs after one warm-up; loss = sum(y * w), gradients for q, k, v and th
 2. Chunk size of the chunked form at d_v = n (the fla-style presets): time at chunk 64 / time
    at chunk 16 and 32, for n = 16 and 64, T = 32 .. 512, the shapes the chunk size rule of
    `auto` (mix.auto_chunk_size) is chosen from.
+3. The per-channel SSMs' compact inputs: the scan form fed full tensors (q, k expanded, the
+   gate Delta A built at [B, T, H, n] inside the timed step, as the mixer did before) / fed the
+   compact ones (Mamba: q, k [B, T, 1, n], one B_t and C_t for all heads; S4D: static q, k
+   [1, 1, H, n] and one Delta per head; both log_a = Delta [B, T, H] with log_a_rate = -A [H, n]).
+4. exp vs exp2 on one [B, n, H] slice of the scan's loop (the scan computes a_t = 2^(x log2 e)).
 """
 
 from __future__ import annotations
@@ -83,6 +88,56 @@ def main() -> None:
                 args, kw, w = _inputs(32, T, 4, n, n, transition)
                 t = compare({C: dict(form="chunked", chunk_size=C) for C in (64, 32, 16)}, args, kw, w, opts.reps)
                 print(f"{transition:<12}{n:>4}{T:>6}{1e3 * t[64]:>9.1f}{t[64] / t[32]:>8.2f}{t[64] / t[16]:>8.2f}")
+
+    print("\n3. per-channel SSMs' inputs to the scan: full tensors / compact (shared q, k, the factored gate)")
+    print(f"{'shape':<34}{'T':>6}{'full ms':>10}{'compact ms':>12}{'ratio':>8}")
+    for label, B, H, n, static in (("mamba B=32 H=128 n=16", 32, 128, 16, False), ("s4d   B=32 H=64  n=16", 32, 64, 16, True)):
+        for T in (16, 32) if opts.quick else (16, 32, 128):
+            t = _compact_vs_full(B, T, H, n, static, opts.reps)
+            print(f"{label:<34}{T:>6}{1e3 * t['full']:>10.1f}{1e3 * t['compact']:>12.1f}{t['full'] / t['compact']:>8.2f}")
+
+    print("\n4. exp vs exp2 of one [32, 16, 128] slice (microseconds, median of 200)")
+    x = -3 * torch.rand(32, 16, 128)
+    out = torch.empty_like(x)
+    times = {name: [] for name in ("exp", "exp2")}
+    for _ in range(200):
+        for name, fn in (("exp", torch.exp), ("exp2", torch.exp2)):
+            start = time.perf_counter()
+            fn(x, out=out)
+            times[name].append(time.perf_counter() - start)
+    exp, exp2 = (1e6 * statistics.median(times[name]) for name in ("exp", "exp2"))
+    print(f"exp {exp:.1f} us, exp2 {exp2:.1f} us, ratio {exp / exp2:.2f}")
+
+
+def _compact_vs_full(B: int, T: int, H: int, n: int, static: bool, reps: int) -> dict[str, float]:
+    """Median seconds of the scan's forward + backward on Mamba's (S4D's when `static`) inputs,
+    full vs compact."""
+    g = torch.Generator().manual_seed(0)
+    q, k = (torch.randn(*((1, 1, H, n) if static else (B, T, 1, n)), generator=g).requires_grad_(True) for _ in range(2))
+    v = torch.randn(B, T, H, 1, generator=g).requires_grad_(True)
+    delta0 = (torch.rand(1, 1, H, generator=g) if static else torch.rand(B, T, H, generator=g)).requires_grad_(True)
+    A = (1 + 15 * torch.rand(H, n, generator=g)).requires_grad_(True)
+    w = torch.randn(B, T, H, 1, generator=g)
+
+    def full() -> None:
+        delta = delta0.expand(B, T, H)
+        y = mix(q.expand(B, T, H, n), k.expand(B, T, H, n), v, transition="diagonal", log_a=delta[..., None] * -A,
+                b=delta, form="scan")
+        (y * w).sum().backward()
+
+    def compact() -> None:
+        delta = delta0.expand(B, T, H)
+        y = mix(q, k, v, transition="diagonal", log_a=delta, log_a_rate=-A, b=delta, form="scan")
+        (y * w).sum().backward()
+
+    times: dict[str, list[float]] = {"full": [], "compact": []}
+    full(), compact()  # warm-up
+    for _ in range(reps):
+        for name, fn in (("full", full), ("compact", compact)):
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 if __name__ == "__main__":

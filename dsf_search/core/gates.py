@@ -103,6 +103,14 @@ class Gate(Option):
         Delta source x_delta (both [B, T, features])."""
         raise NotImplementedError
 
+    def factors(
+        self, m: nn.Module, x: torch.Tensor, x_delta: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None:
+        """(s_t [B, T, H], r [H, n], Delta_t [B, T, H] or None) when this diagonal gate factors as
+        log a_t = s_t[..., None] o r (`mix`'s log_a and log_a_rate, which the scan form uses
+        without building [B, T, H, n]); None when it does not."""
+        return None
+
 
 GATES: Registry[Gate] = Registry("gate")
 
@@ -129,6 +137,13 @@ class MambaGate(Gate):
         delta = F.softplus(m.dt(x_delta))
         neg_A = -m.A_log.exp()  # negated before the broadcast: one pass over [B, T, H, n]
         return (delta[..., None] * neg_A if neg_A.dim() == 2 else delta * neg_A), delta
+
+    def factors(self, m, x, x_delta):
+        # per channel, log a_t = Delta_t (-exp(A_log)): Delta_t [B, T, H] times an [H, n] rate
+        if m.A_log.dim() != 2:
+            return None
+        delta = F.softplus(m.dt(x_delta))
+        return delta, -m.A_log.exp(), delta
 
 
 @GATES.register

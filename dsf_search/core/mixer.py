@@ -63,12 +63,24 @@ class DSFMixer(nn.Module):
         H, n, dv = spec.heads, spec.state_size, spec.head_dim
         self.wiring = WIRINGS[spec.wiring]
         self.Hq = 1 if spec.qk_shared else H
+        # q and k reach `mix` compact, with size 1 where shared (all heads: [B, T, 1, n]; static:
+        # [1, 1, H, n]), which the scan form uses as they are; expanded where a step needs every
+        # token's and head's own (RoPE's positions, the sub-steps of Householder factors and of
+        # a two-tap injection interleave keys over time; the low-rank part of 'dplr' is made of
+        # the keys)
+        self.compact_qk = (not rope and spec.householder_factors == 1 and INJECTIONS[spec.injection].taps == 1
+                           and spec.transition != "dplr")
         self.gated = spec.transition in GATED
         self.householder = spec.transition in HOUSEHOLDER
         # dplr keeps nonnegative gates; its signed eigenvalues come from beta (frontier.py)
         self.signed = spec.eigenvalues == "signed" and spec.transition not in ("identity", "dplr")
         self.gate = GATES[spec.gate] if self.gated else None
         self.injection = INJECTIONS[spec.injection]
+        # a factored diagonal gate (Mamba's Delta_t A) reaches `mix` as its two factors where
+        # nothing else needs the [B, T, H, n] gate (signed values, injections or keys read
+        # from a_t, rotations of state pairs)
+        self.factored_gate = (spec.transition == "diagonal" and not self.signed and spec.rotation == "none"
+                              and not self.injection.needs_gate and spec.key != "gate")
         bias = self.wiring.bias
 
         self.in_parts, self.x_parts = projection_widths(spec, d_model)
@@ -108,13 +120,13 @@ class DSFMixer(nn.Module):
         if source == "input":
             x = parts[name].reshape(B, T, self.Hq, n)
         elif source == "static":
-            x = getattr(self, f"{name}_static").expand(B, T, -1, -1)
+            x = getattr(self, f"{name}_static")[None, None]
         else:
             return like.new_ones(B, T, spec.heads, n)
         x = feature_map(spec.feature_map, x)
         if spec.qk_norm:
             x = F.normalize(x, dim=-1)
-        return x.expand(B, T, spec.heads, n) if self.Hq == 1 else x
+        return x if self.compact_qk else x.expand(B, T, spec.heads, n)
 
     def _conv(self, x: torch.Tensor, tail: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """Causal depthwise conv over time of x [B, T, C] (+ SiLU when the wiring says so);
@@ -161,7 +173,10 @@ class DSFMixer(nn.Module):
 
         kwargs: dict[str, Any] = {}
         a = delta = None
-        if self.gated:
+        factors = self.gate.factors(self, src, src_delta) if self.gated and self.factored_gate else None
+        if factors is not None:
+            kwargs["log_a"], kwargs["log_a_rate"], delta = factors
+        elif self.gated:
             log_a, delta = self.gate.log_a(self, src, src_delta)
             if self.signed:
                 a = 2.0 * log_a.exp() - 1.0

@@ -108,10 +108,12 @@ def mix(
     u: torch.Tensor | None = None,
     w: torch.Tensor | None = None,
     decay_placement: str = "inside",
+    log_a_rate: torch.Tensor | None = None,
 ):
     """Mix values with coefficients from a linear dynamical system.
 
-    Shapes: q, k [B, T, H, n]; v [B, T, H, d_v]; returns y [B, T, H, d_v], or (y, state) when
+    Shapes: q, k [B, T, H, n], with size 1 in B, T or H where one query/key is shared ([B, T, 1, n]:
+    by all heads, Mamba's B_t and C_t; [1, 1, H, n]: static, S4D's B and C); v [B, T, H, d_v]; returns y [B, T, H, d_v], or (y, state) when
     `return_state`. Gates: `log_a` (log a_t <= 0) or `a` (signed, in [-1, 1]); [B, T, H] for
     scalar transitions, [B, T, H, n] for diagonal ones. beta [B, T, H] for Householder
     transitions (k used as given), b [B, T, H] injection (default 1), eta [B, T, H] positive for
@@ -123,7 +125,9 @@ def mix(
     log_a [B, T, H, n // 2]), for every transition but 'dplr'. u, w [B, T, H, n] for transition
     'dplr' (A_t = diag(a_t) - u_t w_t^T, gates [B, T, H, n]). decay_placement 'outside'
     (transition 'scalar', log_a): the gate products multiply phi(s_ij) after the readout; for a
-    linear readout that is the same as 'inside'.
+    linear readout that is the same as 'inside'. log_a_rate [H, n] (transition 'diagonal',
+    with log_a [B, T, H]): the factored gate log a_t[h, i] = log_a[b, t, h] log_a_rate[h, i]
+    (Mamba's Delta_t A), which the scan form never builds at [B, T, H, n].
 
     Dtypes: every tensor must share q's dtype and device (else ValueError). float16/bfloat16
     inputs are computed in float32 by every form but 'fla' and returned in their dtype.
@@ -139,11 +143,13 @@ def mix(
     inp = prepare(
         q, k, v, transition=transition, log_a=log_a, a=a, beta=beta, b=b,
         readout=readout, normalization=normalization, eta=eta, scale=scale,
-        theta=theta, u=u, w=w, decay_placement=decay_placement,
+        theta=theta, u=u, w=w, decay_placement=decay_placement, log_a_rate=log_a_rate,
     )
     stateful = initial_state is not None or return_state
     if form == "auto":
         form = choose_form(inp, stateful)
+    if form != "scan":
+        inp = inp.materialized()
     dtype = inp.q.dtype
     for x in _state_tensors(initial_state):
         if x.dtype != dtype or x.device != inp.q.device:
@@ -234,6 +240,7 @@ def coefficients(
     u: torch.Tensor | None = None,
     w: torch.Tensor | None = None,
     decay_placement: str = "inside",
+    log_a_rate: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The mixing coefficients alpha_ij of `mix` with the same arguments: [B, H, T, T].
 
@@ -242,8 +249,8 @@ def coefficients(
     inp = prepare(
         q, k, v, transition=transition, log_a=log_a, a=a, beta=beta, b=b,
         readout=readout, normalization=normalization, eta=eta, scale=scale,
-        theta=theta, u=u, w=w, decay_placement=decay_placement,
-    )
+        theta=theta, u=u, w=w, decay_placement=decay_placement, log_a_rate=log_a_rate,
+    ).materialized()
     dtype = inp.q.dtype
     if dtype in LOW_PRECISION:
         inp = inp.cast(torch.float32)

@@ -103,3 +103,79 @@ def test_scan_without_gradients_keeps_no_states(combo):
     torch.testing.assert_close(y0, y.detach(), rtol=0, atol=0)
     for a, b in zip(s0 if isinstance(s0, tuple) else (s0,), s if isinstance(s, tuple) else (s,)):
         torch.testing.assert_close(a, b.detach(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("shared", ("heads", "batch_and_steps"))
+@pytest.mark.parametrize("dv", (1, 2))
+@pytest.mark.parametrize("form", ("scan", "recurrent", "chunked", "quadratic"))
+def test_shared_queries_keys_and_a_factored_gate_equal_their_full_tensors(form, dv, shared):
+    """mix with q, k of size 1 where shared ([B, T, 1, n]: one for all heads, Mamba's C_t and
+    B_t; [1, 1, H, n]: static per head, S4D's C and B) and the factored gate
+    log a_t = Delta_t o rate (log_a [B, T, H], log_a_rate [H, n]) equals the recurrent form on
+    the tensors the test builds in full (q, k expanded; the gate multiplied out): outputs, the
+    state carried across two pieces, and every gradient."""
+    g = torch.Generator().manual_seed(4)
+    B, T, H, n = 2, 13, 6, 4
+    qk_shape = (B, T, 1, n) if shared == "heads" else (1, 1, H, n)
+
+    def leaf(*shape, low=None):
+        x = torch.randn(*shape, generator=g, dtype=torch.float64)
+        return (x if low is None else low + torch.rand(*shape, generator=g, dtype=torch.float64)).requires_grad_()
+
+    q0, k0, v = leaf(*qk_shape), leaf(*qk_shape), leaf(B, T, H, dv)
+    delta, rate, b = leaf(B, T, H, low=0.1), leaf(H, n), leaf(B, T, H, low=0.5)
+    leaves = {"q": q0, "k": k0, "v": v, "delta": delta, "rate": rate, "b": b}
+    w = torch.randn(B, T, H, dv, generator=g, dtype=torch.float64)
+
+    def run(use_form, compact):
+        rate_neg = -rate.abs()
+        if compact:
+            q, k, gate, factored = q0, k0, delta, {"log_a_rate": rate_neg}
+        else:
+            q, k, gate, factored = q0.expand(B, T, H, n), k0.expand(B, T, H, n), delta[..., None] * rate_neg, {}
+        pieces, state = [], None
+        for lo, hi in ((0, 5), (5, T)):
+            piece = slice(lo, hi) if q.shape[1] == T else slice(None)
+            y, state = mix(q[:, piece], k[:, piece], v[:, lo:hi], transition="diagonal", b=b[:, lo:hi],
+                           log_a=gate[:, lo:hi], form=use_form, initial_state=state, return_state=True, **factored)
+            pieces.append(y)
+        y = torch.cat(pieces, dim=1)
+        return y, state, _grads((y * w).sum() + 0.2 * state.sum(), leaves)
+
+    y_ref, s_ref, g_ref = run("recurrent", compact=False)
+    y, s, grads = run(form, compact=True)
+    torch.testing.assert_close(y, y_ref, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(s, s_ref, rtol=1e-10, atol=1e-10)
+    for name, grad in g_ref.items():
+        torch.testing.assert_close(grads[name], grad, rtol=1e-9, atol=1e-9, msg=name)
+
+
+def test_shared_heads_and_factored_gates_are_validated():
+    B, T, H, n = 2, 5, 3, 4
+    q, v = torch.randn(B, T, 1, n), torch.randn(B, T, H, 1)
+    delta, rate = torch.rand(B, T, H), -torch.rand(H, n)
+    with pytest.raises(ValueError, match=r"q must be \[B, T, H, n\] = \[2, 5, 3, 4\] .*got \[2, 5, 2, 4\]"):
+        mix(torch.randn(B, T, 2, n), q, v)
+    with pytest.raises(ValueError, match=r"k must be \[B, T, H, n\] = \[2, 5, 3, 4\] .*got \[2, 4, 1, 4\]"):
+        mix(q, torch.randn(B, T - 1, 1, n), v)
+    with pytest.raises(ValueError, match=r"log_a_rate must have shape \[H, n\] = \[3, 4\]"):
+        mix(q, q, v, transition="diagonal", log_a=delta, log_a_rate=rate[:, :2])
+    with pytest.raises(ValueError, match="log_a_rate \\(a factored gate\\) needs transition 'diagonal'"):
+        mix(q, q, v, transition="scalar", log_a=delta, log_a_rate=rate)
+    with pytest.raises(ValueError, match=r"log_a must have shape \[B, T, H\]"):
+        mix(q, q, v, transition="diagonal", log_a=delta[..., None].expand(B, T, H, n), log_a_rate=rate)
+
+
+def test_mamba_mixers_hand_mix_the_shared_keys_and_the_factored_gate():
+    """The per-channel presets reach `mix` in the compact inputs the scan form uses as they
+    are (else every step would work on the [B, T, H, n] tensors this form avoids)."""
+    from dsf_search.core import zoo
+    from dsf_search.core.mixer import DSFMixer
+
+    u = torch.randn(2, 7, 32)
+    m = DSFMixer(zoo.mixer("mamba", 32), 32)
+    q, k, _, kwargs, *_ = m._mix_inputs(u)
+    assert q.shape[2] == k.shape[2] == 1 and kwargs["log_a"].dim() == 3 and kwargs["log_a_rate"].shape == (64, 16)
+    m = DSFMixer(zoo.mixer("s4d", 32), 32)
+    q, k, _, kwargs, *_ = m._mix_inputs(u)
+    assert q.shape == k.shape == (1, 1, 32, 16) and kwargs["log_a_rate"].shape == (32, 16)

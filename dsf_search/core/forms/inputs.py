@@ -38,7 +38,9 @@ MIN_GATE = 1e-30
 class MixInputs:
     """Inputs of one call of `mix`, head-major.
 
-    q, k: [B, H, T, n]; v: [B, H, T, d_v].
+    q, k: [B, H, T, n], or with size 1 in B, H or T where one query/key is shared (by all
+        heads: Mamba's B_t and C_t; by the batch and every step: S4D's static B and C);
+        v: [B, H, T, d_v].
     log_a / a: the gate as given, head-major: log a_t (nonnegative gates) or the signed values
         a_t ([B, H, T] for scalar gates, [B, H, T, n] for diagonal ones); both None when the
         transition has no gate part. From them, on first use (a form that works in log space
@@ -53,6 +55,11 @@ class MixInputs:
     outside: decay placement 'outside' (gates multiply phi(s_ij), scalar gates only).
     b: [B, H, T] injection scale, or None for b = 1.
     eta: [B, H, T] learned normalizer, or None.
+    log_a_rate: [H, n] for a factored diagonal log gate, log a_t = log_a[..., None] * log_a_rate
+        with log_a [B, H, T] (Mamba's Delta_t A), or None.
+
+    Only the scan form takes shared q/k or a factored gate as they are; every other form runs
+    on `materialized()` inputs.
     """
 
     q: torch.Tensor
@@ -71,6 +78,16 @@ class MixInputs:
     u: torch.Tensor | None = None
     w: torch.Tensor | None = None
     outside: bool = False
+    log_a_rate: torch.Tensor | None = None
+
+    def materialized(self) -> MixInputs:
+        """The same inputs with q, k at full size [B, H, T, n] (views) and a factored gate
+        multiplied out."""
+        B, H, T, n, _ = self.shape
+        out = {name: x.expand(B, H, T, n) for name, x in (("q", self.q), ("k", self.k)) if x.shape != (B, H, T, n)}
+        if self.log_a_rate is not None:
+            out.update(log_a=self.log_a[..., None] * self.log_a_rate[:, None], log_a_rate=None)
+        return replace(self, **out) if out else self
 
     @property
     def signed(self) -> bool:
@@ -78,10 +95,14 @@ class MixInputs:
 
     @cached_property
     def gate(self) -> torch.Tensor | None:
+        if self.log_a_rate is not None:
+            return self.materialized().gate
         return self.a if self.a is not None else (None if self.log_a is None else self.log_a.exp())
 
     @cached_property
     def log_gate(self) -> torch.Tensor | None:
+        if self.log_a_rate is not None:
+            return self.materialized().log_gate
         return self.log_a if self.a is None else LogAbs.apply(self.a)
 
     @property
@@ -107,8 +128,8 @@ class MixInputs:
     @property
     def shape(self) -> tuple[int, int, int, int, int]:
         """(B, H, T, n, d_v)."""
-        B, H, T, n = self.q.shape
-        return B, H, T, n, self.v.shape[-1]
+        B, H, T, d_v = self.v.shape
+        return B, H, T, self.q.shape[-1], d_v
 
 
 def _head_major(x: torch.Tensor | None) -> torch.Tensor | None:
@@ -138,6 +159,7 @@ def prepare(
     u: torch.Tensor | None = None,
     w: torch.Tensor | None = None,
     decay_placement: str = "inside",
+    log_a_rate: torch.Tensor | None = None,
 ) -> MixInputs:
     """Check every argument of `mix` against the contract and return head-major inputs."""
     if transition not in _REGISTRY:
@@ -148,14 +170,19 @@ def prepare(
         raise ValueError(
             f"mix: unknown normalization {normalization!r}; allowed: {', '.join(NORMALIZATIONS)}"
         )
+    if v.dim() != 4:
+        raise ValueError(f"mix: v must be [B, T, H, d_v], got shape {list(v.shape)}")
+    B, T, H, _ = v.shape
     if q.dim() != 4:
         raise ValueError(f"mix: q must be [B, T, H, n], got shape {list(q.shape)}")
-    B, T, H, n = q.shape
-    _check_shape("k", k, (B, T, H, n), "[B, T, H, n]")
-    if v.dim() != 4 or tuple(v.shape[:3]) != (B, T, H):
-        raise ValueError(f"mix: v must be [B, T, H, d_v] with B, T, H = {B}, {T}, {H}; got {list(v.shape)}")
+    n = q.shape[3]
+    for name, x in (("q", q), ("k", k)):
+        if x.dim() != 4 or x.shape[3] != n or any(size not in (1, full) for size, full in zip(x.shape[:3], (B, T, H))):
+            raise ValueError(f"mix: {name} must be [B, T, H, n] = [{B}, {T}, {H}, {n}] (B, T, H of v; size 1 where "
+                             f"it is shared, e.g. [B, T, 1, n] for one key of all heads), got {list(x.shape)}")
 
-    _check_dtypes(q=q, k=k, v=v, log_a=log_a, a=a, beta=beta, b=b, eta=eta, theta=theta, u=u, w=w)
+    _check_dtypes(q=q, k=k, v=v, log_a=log_a, a=a, beta=beta, b=b, eta=eta, theta=theta, u=u, w=w,
+                  log_a_rate=log_a_rate)
     if decay_placement not in DECAY_PLACEMENTS:
         raise ValueError(
             f"mix: unknown decay_placement {decay_placement!r}; allowed: {', '.join(DECAY_PLACEMENTS)}"
@@ -187,9 +214,15 @@ def prepare(
     elif u is not None or w is not None:
         raise ValueError(f"mix: u and w are only used with transition 'dplr', not {transition!r}")
 
+    if log_a_rate is not None:
+        if transition != "diagonal" or log_a is None or theta is not None:
+            raise ValueError("mix: log_a_rate (a factored gate) needs transition 'diagonal', log_a and no theta")
+        _check_shape("log_a_rate", log_a_rate, (H, n), "[H, n]")
     pair_gate = theta is not None and transition in DIAGONAL
-    gate_shape = (B, T, H, n // 2 if pair_gate else n) if transition in DIAGONAL else (B, T, H)
-    gate_what = ("[B, T, H, n // 2]" if pair_gate else "[B, T, H, n]") if transition in DIAGONAL else "[B, T, H]"
+    factored = log_a_rate is not None
+    gate_shape = (B, T, H, n // 2 if pair_gate else n) if transition in DIAGONAL and not factored else (B, T, H)
+    gate_what = ("[B, T, H, n // 2]" if pair_gate else "[B, T, H, n]") if transition in DIAGONAL and not factored \
+        else "[B, T, H]"
     if transition in GATED:
         if (log_a is None) == (a is None):
             raise ValueError(f"mix: transition {transition!r} needs exactly one of log_a (nonnegative gates) or a (signed gates)")
@@ -235,6 +268,7 @@ def prepare(
         u=_head_major(u),
         w=_head_major(w),
         outside=decay_placement == "outside" and transition == "scalar",
+        log_a_rate=log_a_rate,
     )
 
 
