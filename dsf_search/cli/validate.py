@@ -114,9 +114,15 @@ def protocol_lines(space: SearchPlan, estimate: bool = True) -> list[str]:
     est = estimate_trial(spec, protocol, device="cpu")
     bound = f"capped by timeout_s {protocol.timeout_s:g} s; uncapped {duration(est.uncapped_s)}" if est.capped else \
         "an upper bound: early stopping ends runs sooner"
-    lines.append(f"  time/trial ~{duration(est.seconds)} on {est.device} with {res.cpus:g} thread(s) "
+    seeds = protocol.seeds
+    per = " per seed" if seeds > 1 else ""
+    lines.append(f"  time/trial ~{duration(est.seconds)}{per} on {est.device} with {res.cpus:g} thread(s) "
                  f"({est.runs} training runs, {est.steps:,} steps; {bound}; measured with {label}"
                  + ("; a GPU trial is faster" if res.gpus > 0 else "") + ")")
+    if seeds > 1:
+        # every seed is a job of its own with the protocol's resources and timeout
+        lines.append(f"  seeds  {seeds} per candidate: ~{duration(seeds * est.seconds)} of compute per candidate "
+                     f"({seeds} jobs of ~{duration(est.seconds)}, side by side where the cores allow)")
     return lines
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import io
 from pathlib import Path
 
@@ -83,3 +84,19 @@ def test_the_local_gpu_count_agrees_with_torch_where_torch_sees_cuda(monkeypatch
     if not torch.cuda.is_available():
         pytest.skip("torch sees no CUDA device here (NVML's count is then what Ray sees)")
     assert local_gpus() == torch.cuda.device_count()
+
+
+def test_validate_multiplies_the_estimate_by_the_seeds(make_space, tmp_path: Path, capsys, monkeypatch):
+    """With `seeds: N` a candidate is N training jobs, each under the protocol's timeout: the
+    estimate says so (per seed, and N times that per candidate)."""
+    from dsf_search.cli import main
+    from dsf_search.evaluate import estimate
+
+    (tmp_path / "tiny.yaml").write_text((tmp_path / "tiny.yaml").read_text() + "seeds: 3\n")
+    measured = estimate.estimate_trial
+    monkeypatch.setattr(estimate, "estimate_trial",  # the real measurement, read as 100 s per seed
+                        lambda *a, **kw: dataclasses.replace(measured(*a, **kw), seconds=100.0))
+    assert main(["validate", make_space()]) == 0
+    out = capsys.readouterr().out
+    assert "time/trial ~1:40 per seed" in out, out
+    assert "seeds  3 per candidate: ~5:00 of compute per candidate (3 jobs of ~1:40," in out, out
