@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dsf_search.core.mix_options import DIAGONAL, GATED, HOUSEHOLDER
+from dsf_search.core.mix_options import GATED, HOUSEHOLDER
 from dsf_search.core.gates import GATES, gate_input_params
 from dsf_search.core.injections import INJECTIONS
 from dsf_search.core.low_rank import LOW_RANKS
@@ -28,22 +28,59 @@ def _in_width(m: MixerSpec, d: int = 0) -> int:
     return sum(w for _, w in projection_widths(m, d)[0])
 
 
+def _frontier_projections(m: MixerSpec, d_in: int) -> list[tuple[int, int]]:
+    """(inputs, outputs) of the GateInputs of frontier.py: theta_in, erase_beta_in, factor_beta_in
+    (their extra in_proj channels are in projection_widths)."""
+    H, n = m.heads, m.state_size
+    out = [(d_in, H * (n // 2))] if m.rotation != "none" else []
+    if m.transition == "dplr":
+        out.append((d_in, H * (n if LOW_RANKS[m.low_rank].per_channel_rate else 1)))
+    if m.householder_factors > 1:
+        out.append((d_in, (m.householder_factors - 1) * H))
+    return out
+
+
 def _frontier_params(m: MixerSpec, d_in: int) -> int:
-    """theta_in, erase_beta_in (+ removal_scale, key_mix), factor_beta_in of frontier.py (their extra in_proj channels are
-    in projection_widths)."""
-    p = gate_input_params(d_in, m.heads * (m.state_size // 2), m.selective) if m.rotation != "none" else 0
+    """Parameters of frontier.py: its GateInputs, and dplr's removal_scale and key_mix."""
+    p = sum(gate_input_params(i, o, m.selective) for i, o in _frontier_projections(m, d_in))
     if m.transition == "dplr":
         low_rank = LOW_RANKS[m.low_rank]
-        rate = m.heads * (m.state_size if low_rank.per_channel_rate else 1)
-        p += gate_input_params(d_in, rate, m.selective) + low_rank.channel_params * m.heads * m.state_size
-        p += low_rank.head_params * m.heads
-    if m.householder_factors > 1:
-        p += gate_input_params(d_in, (m.householder_factors - 1) * m.heads, m.selective)
+        p += low_rank.channel_params * m.heads * m.state_size + low_rank.head_params * m.heads
     return p
 
 
-def _frontier_flops(m: MixerSpec, d_in: int) -> int:
-    """FLOPs of the frontier axes per token: their selective projections and their state work.
+def _gate_inputs(m: MixerSpec, d: int) -> list[tuple[int, int]]:
+    """(inputs, outputs) of every GateInput of DSFMixer(m, d): the gate's, the injection's,
+    beta's, eta's and the frontier's (each a matrix product per token when selective)."""
+    H = m.heads
+    shape = gate_shape(m, d)
+    gated = m.transition in GATED
+    gate = GATES[m.gate] if gated else None
+    out = [gate.projection(shape)] if gated and gate.projection(shape) is not None else []
+    out += INJECTIONS[m.injection].projections(shape, gated and gate.owns_delta)
+    out += [(shape.d_in, H)] if m.transition in HOUSEHOLDER else []
+    out += [(shape.d_in, H)] if m.normalization == "learned" else []
+    return out + _frontier_projections(m, shape.d_in)
+
+
+def matmul_flops(m: MixerSpec, d: int) -> int:
+    """FLOPs per token of the matrix products of DSFMixer(m, d), 2 per weight: in_proj, the
+    depthwise short conv, x_proj, xLSTM's block-diagonal q/k/v maps, the selective gate inputs
+    (`_gate_inputs`), the output gate's projection and out_proj."""
+    H, dv = m.heads, m.head_dim
+    in_parts, x_parts = projection_widths(m, d)
+    width = sum(w for _, w in in_parts)
+    weights = d * width + H * dv * d
+    weights += width * m.conv_size if m.conv_size > 0 else 0
+    weights += gate_shape(m, d).d_in * sum(w for _, w in x_parts)
+    weights += 3 * H * dv * HEADWISE_BLOCK if WIRINGS[m.wiring].qk == "headwise" else 0
+    weights += d * H * dv if m.output_gate != "none" else 0
+    weights += sum(i * o for i, o in _gate_inputs(m, d)) if m.selective else 0
+    return 2 * weights
+
+
+def _frontier_flops(m: MixerSpec) -> int:
+    """FLOPs of the frontier axes' state work per token (their projections: `matmul_flops`).
 
     A rotation costs 6 per state pair and column (4 multiplies, 2 adds); each extra Householder
     factor one injection (2 n cols) and one reflection (4 n cols); 'dplr' (w^T S and the rank-1
@@ -51,11 +88,6 @@ def _frontier_flops(m: MixerSpec, d_in: int) -> int:
     """
     H, n, dv = m.heads, m.state_size, m.head_dim
     f = 0
-    if m.selective:
-        f += 2 * d_in * H * (n // 2) if m.rotation != "none" else 0
-        if m.transition == "dplr":
-            f += 2 * d_in * H * (n if LOW_RANKS[m.low_rank].per_channel_rate else 1)
-        f += 2 * d_in * (m.householder_factors - 1) * H
     if m.readout == "linear":
         cols = dv + (1 if m.normalization in ("sum", "maxabs") else 0)
         f += H * 3 * n * cols if m.rotation != "none" else 0
@@ -143,24 +175,9 @@ def state_bytes(spec: ModelSpec, T: int, bytes_per_element: int = 4) -> int:
 def mixer_flops_per_token(m: MixerSpec, d: int, T: int) -> int:
     """Forward FLOPs of one generated token of one mixer at context length T."""
     H, n, dv = m.heads, m.state_size, m.head_dim
-    width = _in_width(m, d)
-    d_in = gate_shape(m, d).d_in
-    f = 2 * d * width + 2 * H * dv * d
-    f += 2 * width * m.conv_size if m.conv_size > 0 else 0
-    f += 2 * d_in * sum(w for _, w in projection_widths(m, d)[1])
-    f += 2 * d * H * dv if m.output_gate != "none" else 0
-    gate_size = H * gate_shape(m, d).state_size if m.transition in DIAGONAL else H
-    f += _frontier_flops(m, d_in)
+    f = matmul_flops(m, d) + _frontier_flops(m)
     injection = INJECTIONS[m.injection]
-    gate_inputs = (m.transition in GATED and GATES[m.gate].learned) + (m.transition in HOUSEHOLDER) \
-        + (injection.reads_input and not injection.per_value) + (m.normalization == "learned")
-    f += 2 * d_in * gate_size * gate_inputs if m.selective else 0
-    if injection.per_value:
-        # its projection (one output per value channel) and the scaling of v
-        f += (2 * d_in * H * dv if m.selective else 0) + H * dv
-    if injection.taps == 2:
-        # lambda_t's projection (one per head); the second tap's outer product + add is below
-        f += 2 * d_in * H if m.selective else 0
+    f += H * dv if injection.per_value else 0  # the scaling of v
     if m.readout == "linear":
         cols = dv + (1 if m.normalization in ("sum", "maxabs") else 0)
         per_head = 2 * n * cols * injection.taps  # injection outer product + add (per tap)

@@ -95,8 +95,14 @@ class Gate(Option):
         """Register this gate's parameters on the mixer m (names read by the zoo tests)."""
         m.a_in = layers.GateInput(s.d_in, s.shape, s.selective)
 
+    def projection(self, s: GateShape) -> tuple[int, int] | None:
+        """(inputs, outputs) of this gate's input projection (the GateInput it builds: W x_t + c
+        when selective, c alone when LTI), or None without one; read by `params` and by the
+        cost model's FLOPs."""
+        return s.d_in, s.size
+
     def params(self, s: GateShape) -> int:
-        return gate_input_params(s.d_in, s.size, s.selective)
+        return gate_input_params(*self.projection(s), s.selective)
 
     def log_a(self, m: nn.Module, x: torch.Tensor, x_delta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(log a_t [B, T, H(, n)], Delta_t [B, T, H] or None) from the gate source x and the
@@ -130,8 +136,11 @@ class MambaGate(Gate):
         A = torch.arange(1, n + 1, dtype=torch.float32).repeat(s.heads, 1) if s.diagonal else torch.empty(s.heads).uniform_(1, 16)
         m.A_log = nn.Parameter(A.log())
 
+    def projection(self, s: GateShape) -> tuple[int, int]:
+        return s.d_delta, s.heads  # Delta_t per head; A is a constant [H(, n)]
+
     def params(self, s: GateShape) -> int:
-        return gate_input_params(s.d_delta, s.heads, s.selective) + s.size
+        return super().params(s) + s.size
 
     def log_a(self, m, x, x_delta):
         delta = F.softplus(m.dt(x_delta))
@@ -184,6 +193,9 @@ class FixedGate(Gate):
     def build(self, m, s):
         decay = 1.0 - 2.0 ** (-5.0 - torch.arange(s.heads, dtype=torch.float32))
         m.register_buffer("log_decay", decay.log())
+
+    def projection(self, s):
+        return None
 
     def params(self, s):
         return 0

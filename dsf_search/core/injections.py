@@ -50,8 +50,13 @@ class Injection(Option):
     def build(self, m: nn.Module, s: GateShape, gate_owns_delta: bool) -> None:
         """Register the parameters of b_t on the mixer m (none by default)."""
 
+    def projections(self, s: GateShape, gate_owns_delta: bool) -> tuple[tuple[int, int], ...]:
+        """(inputs, outputs) of each input projection (GateInput) this injection builds; read by
+        `params` and by the cost model's FLOPs."""
+        return ()
+
     def params(self, s: GateShape, gate_owns_delta: bool) -> int:
-        return 0
+        return sum(gate_input_params(i, o, s.selective) for i, o in self.projections(s, gate_owns_delta))
 
     def value(self, m: nn.Module, x: torch.Tensor, x_delta: torch.Tensor, a: torch.Tensor | None,
               delta: torch.Tensor | None, beta: torch.Tensor | None, n: int) -> torch.Tensor | None:
@@ -84,8 +89,8 @@ class SigmoidInjection(Injection):
     def build(self, m, s, gate_owns_delta):
         m.b_in = layers.GateInput(s.d_in, (s.heads,), s.selective)
 
-    def params(self, s, gate_owns_delta):
-        return gate_input_params(s.d_in, s.heads, s.selective)
+    def projections(self, s, gate_owns_delta):
+        return ((s.d_in, s.heads),)
 
     def value(self, m, x, x_delta, a, delta, beta, n):
         return torch.sigmoid(m.b_in(x))
@@ -104,8 +109,8 @@ class DeltaInjection(Injection):
             m.dt = layers.GateInput(s.d_delta, (s.heads,), s.selective)
             init_delta(m.dt)
 
-    def params(self, s, gate_owns_delta):
-        return 0 if gate_owns_delta else gate_input_params(s.d_delta, s.heads, s.selective)
+    def projections(self, s, gate_owns_delta):
+        return () if gate_owns_delta else ((s.d_delta, s.heads),)
 
     def value(self, m, x, x_delta, a, delta, beta, n):
         return delta if delta is not None else F.softplus(m.dt(x_delta))
@@ -181,8 +186,8 @@ class SigmoidValueInjection(Injection):
     def build(self, m, s, gate_owns_delta):
         m.b_in = layers.GateInput(s.d_in, (s.heads, s.head_dim), s.selective)
 
-    def params(self, s, gate_owns_delta):
-        return gate_input_params(s.d_in, s.heads * s.head_dim, s.selective)
+    def projections(self, s, gate_owns_delta):
+        return ((s.d_in, s.heads * s.head_dim),)
 
     def value(self, m, x, x_delta, a, delta, beta, n):
         return torch.sigmoid(m.b_in(x))
@@ -200,8 +205,8 @@ class TrapezoidalInjection(DeltaInjection):
         super().build(m, s, gate_owns_delta)
         m.lam_in = layers.GateInput(s.d_in, (s.heads,), s.selective)
 
-    def params(self, s, gate_owns_delta):
-        return super().params(s, gate_owns_delta) + gate_input_params(s.d_in, s.heads, s.selective)
+    def projections(self, s, gate_owns_delta):
+        return super().projections(s, gate_owns_delta) + ((s.d_in, s.heads),)
 
     def value(self, m, x, x_delta, a, delta, beta, n):
         delta = super().value(m, x, x_delta, a, delta, beta, n)

@@ -8,7 +8,9 @@ import torch
 
 from dsf_search.core import MixerSpec, ModelSpec, SequenceModel, zoo
 from dsf_search.core import spec as S
-from dsf_search.core.cost import analytic_cost, params, state_bytes
+from dsf_search.core.cost import analytic_cost, matmul_flops, params, state_bytes
+from dsf_search.core.layers import HeadwiseLinear
+from dsf_search.core.mixer import DSFMixer
 
 
 def random_mixer(rng: random.Random) -> MixerSpec:
@@ -57,6 +59,28 @@ def test_params_exact_for_random_specs():
     for _ in range(150):
         spec = random_model(rng)
         assert params(spec) == count(SequenceModel(spec)), spec.to_dict()
+
+
+def module_matmul_flops(mixer: torch.nn.Module) -> int:
+    """2 FLOPs per weight of every matrix product the built mixer runs per token (its Linear
+    maps, including the GateInputs' projections, the depthwise conv, the block-diagonal maps),
+    read off the module, not the spec."""
+    weights = 0
+    for module in mixer.modules():
+        if isinstance(module, (torch.nn.Linear, torch.nn.Conv1d, HeadwiseLinear)):
+            weights += module.weight.numel()
+    return 2 * weights
+
+
+def test_matmul_flops_equal_the_built_mixers_weights():
+    """The cost model's FLOPs of the projections equal the weights of the module it describes
+    (per-channel gates whose projection is per head, as Mamba's Delta, counted as built), for
+    every preset and random specs."""
+    cases = [(zoo.mixer(name, d), d) for name in zoo.names() for d in (16, 64)]
+    rng = random.Random(2)
+    cases += [(random_mixer(rng), rng.choice([8, 16])) for _ in range(150)]
+    for m, d in cases:
+        assert matmul_flops(m, d) == module_matmul_flops(DSFMixer(m, d)), m.to_dict()
 
 
 def test_random_specs_run_forward():
