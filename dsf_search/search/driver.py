@@ -250,8 +250,10 @@ class Driver:
         else:
             executor = f"local Ray ({os.cpu_count()} CPUs)"
         protocol = self.space.protocol
+        # the serial executor evaluates one job at a time whatever --parallel says
+        parallel = "one at a time" if s.executor == "serial" else f"{s.parallel} in parallel"
         return (f"study {s.study!r}: space {s.space}, protocol {self.space.evaluator} ({protocol.name}), "
-                f"storage {storage}, executor {executor}, {s.parallel} in parallel at {s.cpus_per_trial:g} CPU / "
+                f"storage {storage}, executor {executor}, {parallel} at {s.cpus_per_trial:g} CPU / "
                 f"{s.gpus_per_trial:g} GPU per trial; target {target} distinct complete architectures "
                 f"({self.counts['complete']} so far)")
 

@@ -44,6 +44,8 @@ def test_the_opening_line_and_the_hint_when_the_target_is_reached(make_space):
     first = out.splitlines()[0]
     assert first.startswith("study 'tiny_space': space ") and "protocol " in first and "(tiny)" in first
     assert "results/tiny_space/journal.log, executor serial" in first
+    # the serial executor runs one trial at a time, whatever the space's parallelism says
+    assert "one at a time at 1 CPU / 0 GPU per trial" in first and "in parallel" not in first
     summary, out = run(space)
     assert summary.complete == 2 and "2 of 2 complete; pass --trials N (N > 2) to continue" in out
 
