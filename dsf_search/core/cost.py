@@ -56,7 +56,8 @@ def _gate_inputs(m: MixerSpec, d: int) -> list[tuple[int, int]]:
     shape = gate_shape(m, d)
     gated = m.transition in GATED
     gate = GATES[m.gate] if gated else None
-    out = [gate.projection(shape)] if gated and gate.projection(shape) is not None else []
+    projection = gate.projection(shape) if gated else None
+    out = [projection] if projection is not None else []
     out += INJECTIONS[m.injection].projections(shape, gated and gate.owns_delta)
     out += [(shape.d_in, H)] if m.transition in HOUSEHOLDER else []
     out += [(shape.d_in, H)] if m.normalization == "learned" else []
@@ -68,11 +69,10 @@ def matmul_flops(m: MixerSpec, d: int) -> int:
     depthwise short conv, x_proj, xLSTM's block-diagonal q/k/v maps, the selective gate inputs
     (`_gate_inputs`), the output gate's projection and out_proj."""
     H, dv = m.heads, m.head_dim
-    in_parts, x_parts = projection_widths(m, d)
-    width = sum(w for _, w in in_parts)
+    width = _in_width(m, d)
     weights = d * width + H * dv * d
     weights += width * m.conv_size if m.conv_size > 0 else 0
-    weights += gate_shape(m, d).d_in * sum(w for _, w in x_parts)
+    weights += gate_shape(m, d).d_in * sum(w for _, w in projection_widths(m, d)[1])
     weights += 3 * H * dv * HEADWISE_BLOCK if WIRINGS[m.wiring].qk == "headwise" else 0
     weights += d * H * dv if m.output_gate != "none" else 0
     weights += sum(i * o for i, o in _gate_inputs(m, d)) if m.selective else 0

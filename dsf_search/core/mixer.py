@@ -63,19 +63,19 @@ class DSFMixer(nn.Module):
         H, n, dv = spec.heads, spec.state_size, spec.head_dim
         self.wiring = WIRINGS[spec.wiring]
         self.Hq = 1 if spec.qk_shared else H
-        # q and k reach `mix` compact, with size 1 where shared (all heads: [B, T, 1, n]; static:
-        # [1, 1, H, n]), which the scan form uses as they are; expanded where a step needs every
-        # token's and head's own (RoPE's positions, the sub-steps of Householder factors and of
-        # a two-tap injection interleave keys over time; the low-rank part of 'dplr' is made of
-        # the keys)
-        self.compact_qk = (not rope and spec.householder_factors == 1 and INJECTIONS[spec.injection].taps == 1
-                           and spec.transition != "dplr")
         self.gated = spec.transition in GATED
         self.householder = spec.transition in HOUSEHOLDER
         # dplr keeps nonnegative gates; its signed eigenvalues come from beta (frontier.py)
         self.signed = spec.eigenvalues == "signed" and spec.transition not in ("identity", "dplr")
         self.gate = GATES[spec.gate] if self.gated else None
         self.injection = INJECTIONS[spec.injection]
+        # q and k reach `mix` compact, with size 1 where shared (all heads: [B, T, 1, n]; static:
+        # [1, 1, H, n]), which the scan form uses as they are; expanded where a step needs every
+        # token's and head's own (RoPE's positions, the sub-steps of Householder factors and of
+        # a two-tap injection interleave keys over time; the low-rank part of 'dplr' is made of
+        # the keys)
+        self.compact_qk = (not rope and spec.householder_factors == 1 and self.injection.taps == 1
+                           and spec.transition != "dplr")
         # a factored diagonal gate (Mamba's Delta_t A) reaches `mix` as its two factors where
         # nothing else needs the [B, T, H, n] gate (signed values, injections or keys read
         # from a_t, rotations of state pairs)
